@@ -1,0 +1,278 @@
+"""Weekly activity snapshots, uploads, KPI definitions, stage targets and precomputed KPI values."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from regions.choices import OrganisationKind
+
+from .choices import KpiCode, ScheduleStatus, ScopeType, UploadMode, UploadStatus
+from .fields import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
+
+class KpiDefinition(models.Model):
+    """One of the four KPIs, with its target as data an administrator edits."""
+
+    code = models.CharField(_("код"), max_length=32, unique=True, choices=KpiCode.choices)
+    name = models.CharField(_("название"), max_length=255)
+    short_name = models.CharField(_("краткое название"), max_length=64)
+    formula = models.CharField(_("формула"), max_length=255)
+    target = models.DecimalField(_("целевое значение"), max_digits=5, decimal_places=4)
+    order = models.PositiveSmallIntegerField(_("порядок"), default=0)
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = _("показатель (KPI)")
+        verbose_name_plural = _("показатели (KPI)")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target__gte=0) & Q(target__lte=1), name="%(app_label)s_%(class)s_target_fraction"
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name
+
+
+class StageTarget(models.Model):
+    """A KPI that must be at target at a roadmap stage's deadline (optionally its own target)."""
+
+    stage = models.ForeignKey(
+        "regions.RoadmapStage", on_delete=models.CASCADE, related_name="targets", verbose_name=_("этап")
+    )
+    kpi = models.ForeignKey(KpiDefinition, on_delete=models.PROTECT, related_name="stage_targets", verbose_name=_("KPI"))
+    target = models.DecimalField(
+        _("целевое значение"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Пусто: целевое значение показателя."),
+    )
+
+    class Meta:
+        ordering = ["stage", "kpi__order"]
+        verbose_name = _("целевой показатель этапа")
+        verbose_name_plural = _("целевые показатели этапа")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "kpi"], name="%(app_label)s_%(class)s_unique_stage_kpi"),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | (Q(target__gte=0) & Q(target__lte=1)),
+                name="%(app_label)s_%(class)s_target_fraction",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stage}: {self.kpi}"
+
+
+def upload_file_path(instance, filename):
+    """Store every upload under a generated name; only a known extension is kept."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".txt"):
+        suffix = ".bin"
+    return f"uploads/{uuid.uuid4().hex}{suffix}"
+
+
+class Upload(models.Model):
+    """One file sent by a user, kept as sent, with the outcome of its import."""
+
+    file = models.FileField(_("файл"), upload_to=upload_file_path, max_length=255)
+    original_name = models.CharField(_("имя файла"), max_length=255)
+    size = models.PositiveBigIntegerField(_("размер, байт"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads", verbose_name=_("отправитель")
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="uploads",
+        verbose_name=_("регион"),
+        help_text=_("Пусто: национальный файл со столбцом «Код региона»."),
+    )
+    week = models.DateField(_("неделя"), null=True, blank=True, help_text=_("Понедельник недели."))
+    mode = models.CharField(_("режим"), max_length=16, choices=UploadMode.choices, default=UploadMode.ATOMIC)
+    dry_run = models.BooleanField(_("только проверка"), default=False)
+    status = models.CharField(
+        _("статус"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(_("прогресс, %"), default=0)
+    rows_total = models.PositiveIntegerField(_("строк всего"), default=0)
+    rows_imported = models.PositiveIntegerField(_("строк загружено"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("строк отклонено"), default=0)
+    errors = models.JSONField(_("ошибки строк"), default=list, blank=True)
+    message = models.TextField(_("сообщение"), blank=True)
+    diff = models.JSONField(_("изменения относительно недели"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("попыток обработки"), default=0)
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(_("поставлена в очередь"), null=True, blank=True)
+    started_at = models.DateTimeField(_("начата"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("завершена"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("загрузка")
+        verbose_name_plural = _("загрузки")
+        indexes = [models.Index(fields=["region", "-created_at"], name="metrics_upload_region_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(mode__in=UploadMode.values), name="%(app_label)s_%(class)s_mode_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=UploadStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_imported__lte=F("rows_total")) & Q(rows_rejected__lte=F("rows_total")),
+                name="%(app_label)s_%(class)s_counts_within_total",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.original_name}"
+
+    def get_absolute_url(self):
+        return reverse("dashboard:upload_detail", kwargs={"pk": self.pk})
+
+
+class WeeklySnapshot(models.Model):
+    """One organisation's activity counts for one ISO week (stored as its Monday)."""
+
+    organisation = models.ForeignKey(
+        "regions.Organisation", on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("организация")
+    )
+    # Denormalised from the organisation so one region-week is read by index alone.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("регион"))
+    week = models.DateField(_("неделя"))
+    staff_total = models.PositiveIntegerField(_("работники всего"))
+    staff_active = models.PositiveIntegerField(_("работники активные"))
+    students_total = models.PositiveIntegerField(_("обучающиеся всего"))
+    students_active = models.PositiveIntegerField(_("обучающиеся активные"))
+    parents_total = models.PositiveIntegerField(_("родители всего"))
+    parents_active = models.PositiveIntegerField(_("родители активные"))
+    officials_total = models.PositiveIntegerField(_("должностные лица всего"), default=0)
+    officials_active = models.PositiveIntegerField(_("должностные лица активные"), default=0)
+    sferum_total = models.PositiveIntegerField(_("пользователи Сферума всего"))
+    sferum_max_only = models.PositiveIntegerField(_("пользователи только в MAX"))
+    upload = models.ForeignKey(
+        Upload, on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots", verbose_name=_("загрузка")
+    )
+    updated_at = models.DateTimeField(_("обновлено"), auto_now=True)
+
+    class Meta:
+        ordering = ["-week", "organisation"]
+        verbose_name = _("недельный срез активности")
+        verbose_name_plural = _("недельные срезы активности")
+        indexes = [
+            models.Index(fields=["region", "week"], name="metrics_snapshot_region_week"),
+            models.Index(fields=["week"], name="metrics_snapshot_week"),
+            models.Index(fields=["upload"], name="metrics_snapshot_upload"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "week"], name="%(app_label)s_%(class)s_one_per_org_week"),
+            models.CheckConstraint(condition=Q(week__iso_week_day=1), name="%(app_label)s_%(class)s_week_is_monday"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{active}__lte": F(total)}),
+                    name=f"%(app_label)s_%(class)s_{active}_lte_{total}",
+                )
+                for active, total in ACTIVE_TOTAL_PAIRS
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} @ {self.week:%Y-%m-%d}"
+
+
+class KpiValue(models.Model):
+    """A KPI of one scope (country, district, region, municipality) for one week, precomputed."""
+
+    week = models.DateField(_("неделя"))
+    scope = models.CharField(_("уровень"), max_length=16, choices=ScopeType.choices)
+    scope_id = models.PositiveBigIntegerField(_("идентификатор уровня"), help_text=_("0 для России."))
+    # Region of region and municipality rows: a region's municipalities are read by index.
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("регион")
+    )
+    # Blank: all kinds. Region and country rows are also kept per organisation kind for stage checks.
+    kind = models.CharField(_("тип организаций"), max_length=32, blank=True, default="", choices=OrganisationKind.choices)
+    kpi = models.CharField(_("KPI"), max_length=32, choices=KpiCode.choices)
+    numerator = models.BigIntegerField(_("числитель"))
+    denominator = models.BigIntegerField(_("знаменатель"))
+    value = models.FloatField(_("значение"), null=True, blank=True)
+    target = models.DecimalField(_("цель"), max_digits=5, decimal_places=4)
+    met = models.BooleanField(_("достигнут"), null=True, blank=True)
+    delta = models.FloatField(_("изменение за неделю"), null=True, blank=True)
+    orgs_reported = models.PositiveIntegerField(_("организаций отчиталось"), default=0)
+    orgs_total = models.PositiveIntegerField(_("организаций всего"), default=0)
+    computed_at = models.DateTimeField(_("рассчитано"), auto_now=True)
+
+    class Meta:
+        ordering = ["scope", "scope_id", "kpi", "week"]
+        verbose_name = _("значение KPI")
+        verbose_name_plural = _("значения KPI")
+        indexes = [
+            models.Index(fields=["scope", "week", "kpi"], name="metrics_kpivalue_scope_week"),
+            models.Index(fields=["region", "scope", "week"], name="metrics_kpivalue_region_week"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "scope_id", "kind", "kpi", "week"], name="%(app_label)s_%(class)s_unique_scope_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(numerator__gte=0) & Q(numerator__lte=F("denominator")),
+                name="%(app_label)s_%(class)s_numerator_within_denominator",
+            ),
+            models.CheckConstraint(
+                condition=(Q(denominator=0) & Q(value__isnull=True) & Q(met__isnull=True))
+                | (Q(denominator__gt=0) & Q(value__isnull=False) & Q(met__isnull=False)),
+                name="%(app_label)s_%(class)s_no_data_is_null",
+            ),
+            models.CheckConstraint(condition=Q(week__iso_week_day=1), name="%(app_label)s_%(class)s_week_is_monday"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.scope_id} {self.kpi} {self.week:%Y-%m-%d}"
+
+
+class ScopeStatus(models.Model):
+    """Schedule state of the country or a region as of one week, derived from its KPI values.
+
+    Kept beside the values so that a page of 89 regions reads one row per region.
+    """
+
+    week = models.DateField(_("неделя"))
+    scope = models.CharField(_("уровень"), max_length=16, choices=ScopeType.choices)
+    scope_id = models.PositiveBigIntegerField(_("идентификатор уровня"))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("регион")
+    )
+    status = models.CharField(_("статус графика"), max_length=16, choices=ScheduleStatus.choices)
+    ready = models.BooleanField(_("готов"), default=False)
+    # KPI codes below target (or "no_data" when nothing was reported that week).
+    blocking = models.JSONField(_("блокирующие показатели"), default=list, blank=True)
+    # [{"order", "title", "start", "deadline", "status", "kpis": [codes]}]
+    stages = models.JSONField(_("этапы"), default=list, blank=True)
+    # {code: {"schedule_status", "projected_date", "planned"}}
+    kpis = models.JSONField(_("состояние показателей"), default=dict, blank=True)
+    computed_at = models.DateTimeField(_("рассчитано"), auto_now=True)
+
+    class Meta:
+        ordering = ["scope", "scope_id", "week"]
+        verbose_name = _("состояние графика")
+        verbose_name_plural = _("состояния графика")
+        indexes = [models.Index(fields=["scope", "week"], name="metrics_scopestatus_week")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "scope_id", "week"], name="%(app_label)s_%(class)s_unique_scope_week"),
+            models.CheckConstraint(
+                condition=Q(status__in=ScheduleStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.scope_id} {self.week:%Y-%m-%d} {self.status}"

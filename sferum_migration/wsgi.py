@@ -1,0 +1,9 @@
+"""WSGI entry point (gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sferum_migration.settings.base")
+
+application = get_wsgi_application()

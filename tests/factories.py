@@ -1,0 +1,73 @@
+"""Factories for the domain; reference data (regions, KPIs, federal roadmap) comes from migrate."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from metrics.models import WeeklySnapshot
+from regions.choices import OrganisationKind, UserRole
+from regions.models import Municipality, Organisation, Region, UserScope
+
+WEEK = datetime.date(2025, 10, 27)
+
+
+def region(code: str) -> Region:
+    return Region.objects.get(code=code)
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    region = factory.LazyFunction(lambda: region("62"))
+    name = factory.Sequence(lambda n: f"Муниципальный район № {n}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    org_id = factory.Sequence(lambda n: f"ORG{n:06d}")
+    name = factory.Sequence(lambda n: f"МБОУ СОШ № {n}")
+    kind = OrganisationKind.SCHOOL
+    region = factory.LazyFunction(lambda: region("62"))
+    municipality = factory.SubFactory(MunicipalityFactory, region=factory.SelfAttribute("..region"))
+
+
+class SnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeeklySnapshot
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    region = factory.SelfAttribute("organisation.region")
+    week = WEEK
+    staff_total = 100
+    staff_active = 80
+    students_total = 500
+    students_active = 150
+    parents_total = 800
+    parents_active = 240
+    officials_total = 4
+    officials_active = 4
+    sferum_total = 1400
+    sferum_max_only = 1300
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        role = extracted or UserRole.MINISTRY
+        UserScope.objects.update_or_create(
+            user=obj, defaults={"role": role, "region": kwargs.get("region") if role == UserRole.COORDINATOR else None}
+        )
+        if role == UserRole.ADMINISTRATOR:
+            obj.is_staff = obj.is_superuser = True
+        obj.save()
