@@ -14,6 +14,7 @@ from regions.choices import OrganisationKind
 from .choices import KpiCode, ScheduleStatus, ScopeType, UploadMode, UploadStatus
 from .fields import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
 
+
 class KpiDefinition(models.Model):
     """One of the four KPIs, with its target as data an administrator edits."""
 
@@ -44,7 +45,9 @@ class StageTarget(models.Model):
     stage = models.ForeignKey(
         "regions.RoadmapStage", on_delete=models.CASCADE, related_name="targets", verbose_name=_("этап")
     )
-    kpi = models.ForeignKey(KpiDefinition, on_delete=models.PROTECT, related_name="stage_targets", verbose_name=_("KPI"))
+    kpi = models.ForeignKey(
+        KpiDefinition, on_delete=models.PROTECT, related_name="stage_targets", verbose_name=_("KPI")
+    )
     target = models.DecimalField(
         _("целевое значение"),
         max_digits=5,
@@ -146,8 +149,12 @@ class WeeklySnapshot(models.Model):
     organisation = models.ForeignKey(
         "regions.Organisation", on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("организация")
     )
-    # Denormalised from the organisation so one region-week is read by index alone.
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("регион"))
+    # Denormalised from the organisation so one region-week is read by index alone. No database
+    # constraint: the organisation's own foreign key is the integrity check, and a second and third
+    # per-row check would cost the national import a third of its time.
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("регион")
+    )
     week = models.DateField(_("неделя"))
     staff_total = models.PositiveIntegerField(_("работники всего"))
     staff_active = models.PositiveIntegerField(_("работники активные"))
@@ -160,7 +167,13 @@ class WeeklySnapshot(models.Model):
     sferum_total = models.PositiveIntegerField(_("пользователи Сферума всего"))
     sferum_max_only = models.PositiveIntegerField(_("пользователи только в MAX"))
     upload = models.ForeignKey(
-        Upload, on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots", verbose_name=_("загрузка")
+        Upload,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="snapshots",
+        verbose_name=_("загрузка"),
     )
     updated_at = models.DateTimeField(_("обновлено"), auto_now=True)
 
@@ -169,8 +182,8 @@ class WeeklySnapshot(models.Model):
         verbose_name = _("недельный срез активности")
         verbose_name_plural = _("недельные срезы активности")
         indexes = [
-            models.Index(fields=["region", "week"], name="metrics_snapshot_region_week"),
-            models.Index(fields=["week"], name="metrics_snapshot_week"),
+            # Serves both a national week and one region's week.
+            models.Index(fields=["week", "region"], name="metrics_snapshot_week_region"),
             models.Index(fields=["upload"], name="metrics_snapshot_upload"),
         ]
         constraints = [
@@ -200,7 +213,9 @@ class KpiValue(models.Model):
         "regions.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("регион")
     )
     # Blank: all kinds. Region and country rows are also kept per organisation kind for stage checks.
-    kind = models.CharField(_("тип организаций"), max_length=32, blank=True, default="", choices=OrganisationKind.choices)
+    kind = models.CharField(
+        _("тип организаций"), max_length=32, blank=True, default="", choices=OrganisationKind.choices
+    )
     kpi = models.CharField(_("KPI"), max_length=32, choices=KpiCode.choices)
     numerator = models.BigIntegerField(_("числитель"))
     denominator = models.BigIntegerField(_("знаменатель"))
@@ -217,12 +232,14 @@ class KpiValue(models.Model):
         verbose_name = _("значение KPI")
         verbose_name_plural = _("значения KPI")
         indexes = [
-            models.Index(fields=["scope", "week", "kpi"], name="metrics_kpivalue_scope_week"),
+            # A scope's series across the weeks (pages, history API).
+            models.Index(fields=["scope", "scope_id", "kpi", "week"], name="metrics_kpivalue_series"),
             models.Index(fields=["region", "scope", "week"], name="metrics_kpivalue_region_week"),
         ]
         constraints = [
+            # Week first: every recompute deletes, reads and joins one week at a time.
             models.UniqueConstraint(
-                fields=["scope", "scope_id", "kind", "kpi", "week"], name="%(app_label)s_%(class)s_unique_scope_week"
+                fields=["week", "scope", "scope_id", "kind", "kpi"], name="%(app_label)s_%(class)s_unique_scope_week"
             ),
             models.CheckConstraint(
                 condition=Q(numerator__gte=0) & Q(numerator__lte=F("denominator")),
@@ -233,7 +250,6 @@ class KpiValue(models.Model):
                 | (Q(denominator__gt=0) & Q(value__isnull=False) & Q(met__isnull=False)),
                 name="%(app_label)s_%(class)s_no_data_is_null",
             ),
-            models.CheckConstraint(condition=Q(week__iso_week_day=1), name="%(app_label)s_%(class)s_week_is_monday"),
         ]
 
     def __str__(self):
@@ -268,7 +284,9 @@ class ScopeStatus(models.Model):
         verbose_name_plural = _("состояния графика")
         indexes = [models.Index(fields=["scope", "week"], name="metrics_scopestatus_week")]
         constraints = [
-            models.UniqueConstraint(fields=["scope", "scope_id", "week"], name="%(app_label)s_%(class)s_unique_scope_week"),
+            models.UniqueConstraint(
+                fields=["scope", "scope_id", "week"], name="%(app_label)s_%(class)s_unique_scope_week"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=ScheduleStatus.values), name="%(app_label)s_%(class)s_status_valid"
             ),

@@ -37,7 +37,10 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
                     deadline=stage.deadline,
                     kinds=tuple(stage.kinds or ()),
                     pilot_only=stage.pilot_only,
-                    targets={t.kpi.code: (t.target if t.target is not None else targets[t.kpi.code]) for t in stage.targets.all()},
+                    targets={
+                        t.kpi.code: (t.target if t.target is not None else targets[t.kpi.code])
+                        for t in stage.targets.all()
+                    },
                 )
             )
     federal = sorted(plans.get(None, []), key=lambda s: s.order)
@@ -57,3 +60,332 @@ def latest_week_with_data(*, before: date | None = None) -> date | None:
     if before:
         qs = qs.filter(week__lte=before)
     return qs.order_by("-week").values_list("week", flat=True).first()
+
+
+def uploads_visible_to(*, user):
+    """The uploads a user may see: all for national roles, their region's for a coordinator."""
+    from regions.selectors import user_has_national_scope, user_region
+
+    uploads = uploads_all()
+    if user_has_national_scope(user):
+        return uploads
+    region = user_region(user)
+    return uploads.filter(region=region) if region is not None else uploads.none()
+
+
+def uploads_all():
+    """Every upload, newest first, with what the lists show of it."""
+    from .models import Upload
+
+    return Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+
+
+def template_rows(*, region):
+    """Rows of the pre-filled template: every organisation of the region, figures left blank."""
+    from regions.choices import KIND_ABBREVIATIONS
+    from regions.models import Organisation
+
+    organisations = (
+        Organisation.objects.filter(region=region)
+        .order_by("municipality__name", "name")
+        .values_list("org_id", "name", "kind", "municipality__name")
+    )
+    for org_id, name, kind, municipality in organisations:
+        yield (org_id, name, KIND_ABBREVIATIONS.get(kind, kind), municipality or "")
+
+
+# --- KPI reads for pages and the API: precomputed values, a fixed number of queries -------------
+
+
+def weeks_with_data() -> list[date]:
+    """Every week the country has values for, newest first."""
+    from .choices import ScopeType
+    from .kpi import KPI_CODES
+    from .models import KpiValue
+
+    return list(
+        KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind="", kpi=KPI_CODES[0], denominator__gt=0)
+        .order_by("-week")
+        .values_list("week", flat=True)
+    )
+
+
+def _kpi_entry(definition, row, state_kpis) -> dict:
+    """One KPI of one scope-week as pages and the API show it."""
+    state = (state_kpis or {}).get(definition.code, {})
+    projected = state.get("projected_date")
+    planned = state.get("planned")
+    value = row.value if row else None
+    return {
+        "code": definition.code,
+        "name": definition.name,
+        "short_name": definition.short_name,
+        "value": value,
+        "numerator": row.numerator if row else 0,
+        "denominator": row.denominator if row else 0,
+        "target": float(definition.target),
+        "met": row.met if row else None,
+        "delta": row.delta if row else None,
+        "schedule_status": state.get("schedule_status"),
+        "projected_date": date.fromisoformat(projected) if projected else None,
+        "planned": planned,
+        "gap": (value - planned) if value is not None and planned is not None else None,
+        "orgs_reported": row.orgs_reported if row else 0,
+        "orgs_total": row.orgs_total if row else 0,
+    }
+
+
+def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
+    """The four KPIs of one scope for one week, with the schedule state where there is one.
+    Three queries."""
+    from .models import KpiValue, ScopeStatus
+
+    rows = {row.kpi: row for row in KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="", week=week)}
+    state = ScopeStatus.objects.filter(scope=scope, scope_id=scope_id, week=week).first()
+    kpis = [_kpi_entry(d, rows.get(d.code), state.kpis if state else None) for d in kpi_definitions()]
+    reported = max((k["orgs_reported"] for k in kpis), default=0)
+    total = max((k["orgs_total"] for k in kpis), default=0)
+    return {
+        "week": week,
+        "kpis": kpis,
+        "status": state.status if state else None,
+        "stages": state.stages if state else [],
+        "ready": state.ready if state else None,
+        "blocking": state.blocking if state else [],
+        "orgs_reported": reported,
+        "orgs_total": total,
+        "has_data": reported > 0,
+    }
+
+
+def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> dict[str, list[dict]]:
+    """KPI code -> the weekly series of a scope (oldest first), with the planned value. Two queries."""
+    from .models import KpiValue, ScopeStatus
+
+    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="").order_by("week")
+    if kpi:
+        values = values.filter(kpi=kpi)
+    planned = dict(ScopeStatus.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
+    series: dict[str, list[dict]] = {}
+    for row in values:
+        state = planned.get(row.week, {}).get(row.kpi, {})
+        series.setdefault(row.kpi, []).append(
+            {
+                "week": row.week,
+                "value": row.value,
+                "numerator": row.numerator,
+                "denominator": row.denominator,
+                "target": float(row.target),
+                "met": row.met,
+                "delta": row.delta,
+                "planned": state.get("planned"),
+                "orgs_reported": row.orgs_reported,
+                "orgs_total": row.orgs_total,
+            }
+        )
+    return series
+
+
+def country_summary(*, week: date, district: str | None = None, pilot: bool | None = None) -> dict:
+    """The country's KPIs and one compact row per region for a week. Six queries."""
+    from regions.models import Region
+
+    from .choices import ScopeType
+    from .models import KpiValue, ScopeStatus
+
+    definitions = kpi_definitions()
+    regions = Region.objects.select_related("federal_district").order_by("code")
+    if district:
+        regions = regions.filter(federal_district__code=district)
+    if pilot is not None:
+        regions = regions.filter(pilot=pilot)
+    regions = list(regions)
+    values = defaultdict(dict)
+    for row in KpiValue.objects.filter(scope=ScopeType.REGION, kind="", week=week):
+        values[row.scope_id][row.kpi] = row
+    states = {s.scope_id: s for s in ScopeStatus.objects.filter(scope=ScopeType.REGION, week=week)}
+    rows = []
+    for region in regions:
+        state = states.get(region.id)
+        kpis = {
+            d.code: _kpi_entry(d, values[region.id].get(d.code), state.kpis if state else None) for d in definitions
+        }
+        any_kpi = next(iter(kpis.values()), None)
+        rows.append(
+            {
+                "region": region,
+                "code": region.code,
+                "name": region.name,
+                "federal_district": region.federal_district.code,
+                "pilot": region.pilot,
+                "kpis": kpis,
+                "status": state.status if state else None,
+                "ready": state.ready if state else None,
+                "blocking": state.blocking if state else [],
+                "orgs_reported": any_kpi["orgs_reported"] if any_kpi else 0,
+                "orgs_total": any_kpi["orgs_total"] if any_kpi else 0,
+                "projected_date": max((k["projected_date"] for k in kpis.values() if k["projected_date"]), default=None)
+                if all(k["projected_date"] for k in kpis.values() if k["denominator"])
+                else None,
+            }
+        )
+    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=0, week=week)
+    return {"week": week, "country": country, "regions": rows}
+
+
+def region_ranking(*, summary: dict, kpi: str) -> list[dict]:
+    """Regions of a summary ordered by one KPI, best first; no data last."""
+    with_data = [r for r in summary["regions"] if r["kpis"][kpi]["value"] is not None]
+    without = [r for r in summary["regions"] if r["kpis"][kpi]["value"] is None]
+    return sorted(with_data, key=lambda r: -r["kpis"][kpi]["value"]) + without
+
+
+def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
+    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries."""
+    from regions.models import Municipality
+
+    from .choices import ScopeType
+    from .models import KpiValue
+
+    definitions = kpi_definitions()
+    values = defaultdict(dict)
+    for row in KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind="", week=week):
+        values[row.scope_id][row.kpi] = row
+    rows = []
+    for municipality in Municipality.objects.filter(region=region).order_by("name"):
+        kpis = {d.code: _kpi_entry(d, values[municipality.id].get(d.code), None) for d in definitions}
+        first = next(iter(kpis.values()))
+        rows.append(
+            {
+                "municipality": municipality,
+                "kpis": kpis,
+                "orgs_reported": first["orgs_reported"],
+                "orgs_total": first["orgs_total"],
+            }
+        )
+    return sorted(rows, key=lambda r: (r["kpis"][kpi]["value"] is None, -(r["kpis"][kpi]["value"] or 0)))
+
+
+def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
+    """Values of one KPI for every region and week: {"weeks": [...], "rows": [(region, [values])]}.
+    Two queries."""
+    from regions.models import Region
+
+    from .choices import ScopeType
+    from .models import KpiValue
+
+    regions = list(regions if regions is not None else Region.objects.order_by("code"))
+    cells = {}
+    weeks = set()
+    for scope_id, week, value in KpiValue.objects.filter(scope=ScopeType.REGION, kind="", kpi=kpi).values_list(
+        "scope_id", "week", "value"
+    ):
+        cells[(scope_id, week)] = value
+        weeks.add(week)
+    weeks = sorted(weeks)
+    return {"weeks": weeks, "rows": [(region, [cells.get((region.id, w)) for w in weeks]) for region in regions]}
+
+
+def organisation_kpis(counts: dict, targets: dict) -> dict:
+    """The four KPIs of one organisation's snapshot, computed from the snapshot itself: the
+    snapshot is the organisation-level store of numerators and denominators."""
+    from .kpi import KPI_CODES, kpi_met, kpi_numbers, kpi_value
+
+    result = {}
+    for code in KPI_CODES:
+        numerator, denominator = kpi_numbers(counts, code)
+        result[code] = {
+            "value": kpi_value(numerator, denominator),
+            "numerator": numerator,
+            "denominator": denominator,
+            "met": kpi_met(numerator, denominator, targets[code]),
+        }
+    return result
+
+
+def organisations_readiness(*, region, week: date, municipality=None) -> list[dict]:
+    """Every organisation of a region (or municipality) for a week with its KPIs and its readiness
+    verdict: ready when no KPI with data is below target; "no data" when it sent nothing.
+    Three queries whatever the number of organisations."""
+    from regions.models import Organisation
+
+    from .fields import COUNT_FIELDS
+    from .models import WeeklySnapshot
+
+    targets = kpi_targets()
+    snapshots = WeeklySnapshot.objects.filter(region=region, week=week)
+    organisations = Organisation.objects.filter(region=region).select_related("municipality")
+    if municipality is not None:
+        snapshots = snapshots.filter(organisation__municipality=municipality)
+        organisations = organisations.filter(municipality=municipality)
+    counts_by_org = {
+        row[0]: dict(zip(COUNT_FIELDS, row[1:], strict=True))
+        for row in snapshots.values_list("organisation_id", *COUNT_FIELDS)
+    }
+    rows = []
+    for organisation in organisations.order_by("name"):
+        counts = counts_by_org.get(organisation.id)
+        if counts is None:
+            rows.append(
+                {"organisation": organisation, "kpis": None, "ready": False, "blocking": ["no_data"], "worst": None}
+            )
+            continue
+        kpis = organisation_kpis(counts, targets)
+        blocking = [code for code, k in kpis.items() if k["met"] is False]
+        worst = min(
+            (k["value"] / float(targets[code]) for code, k in kpis.items() if k["value"] is not None and targets[code]),
+            default=None,
+        )
+        rows.append(
+            {"organisation": organisation, "kpis": kpis, "ready": not blocking, "blocking": blocking, "worst": worst}
+        )
+    return rows
+
+
+def organisations_lagging(*, region, week: date, limit: int = 20) -> list[dict]:
+    """The organisations that hold a region back most: no data first, then the lowest share of target."""
+    rows = [r for r in organisations_readiness(region=region, week=week) if not r["ready"]]
+    rows.sort(key=lambda r: (r["kpis"] is not None, r["worst"] if r["worst"] is not None else 0))
+    return rows[:limit]
+
+
+def organisation_series(*, organisation) -> list[dict]:
+    """An organisation's weekly figures and KPIs, oldest first. Two queries."""
+    from .fields import COUNT_FIELDS
+    from .models import WeeklySnapshot
+
+    targets = kpi_targets()
+    rows = []
+    for snapshot in WeeklySnapshot.objects.filter(organisation=organisation).select_related("upload").order_by("week"):
+        counts = {f: getattr(snapshot, f) for f in COUNT_FIELDS}
+        rows.append(
+            {
+                "week": snapshot.week,
+                "counts": counts,
+                "kpis": organisation_kpis(counts, targets),
+                "upload": snapshot.upload,
+            }
+        )
+    return rows
+
+
+def region_kpi_history(*, region, kpi: str) -> dict:
+    """One KPI of a region week by week (oldest first) with its target and the deadlines of the
+    region's roadmap stages (each with the target it sets for this KPI, or None). Seven queries."""
+    from .choices import ScopeType
+
+    targets = kpi_targets()
+    _federal, plans = roadmap_stage_plans(regions=[region])
+    stages = [
+        {
+            "order": stage.order,
+            "title": stage.title,
+            "start": stage.start,
+            "deadline": stage.deadline,
+            "kinds": list(stage.kinds),
+            "target": float(stage.targets[kpi]) if kpi in stage.targets else None,
+        }
+        for stage in plans[region.id]
+    ]
+    series = scope_kpi_series(scope=ScopeType.REGION, scope_id=region.id, kpi=kpi).get(kpi, [])
+    return {"region": region, "kpi": kpi, "target": float(targets[kpi]), "series": series, "stages": stages}

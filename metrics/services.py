@@ -1,19 +1,28 @@
 """Every write of the metrics app: KPI recomputation and the import of uploads."""
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
 
-from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regions.choices import OrganisationKind
-from regions.models import Organisation, Region
-from sferum_migration.db import advisory_xact_lock
+from regions.models import Municipality, Organisation, Region
+from regions.selectors import user_can_upload
+from sferum_migration.db import advisory_xact_lock, bulk_insert, copy_rows, is_postgresql
 
-from .choices import ScopeType
+from .choices import ScopeType, UploadMode, UploadStatus
 from .fields import COUNT_FIELDS
+from .importers import FileRejected, ParseResult, column_label, parse_upload
 from .kpi import (
     KPI_CODES,
     KpiState,
@@ -27,11 +36,29 @@ from .kpi import (
     stage_status,
     worst_status,
 )
-from .models import KpiValue, ScopeStatus, WeeklySnapshot
+from .models import KpiValue, ScopeStatus, Upload, WeeklySnapshot
 from .selectors import kpi_targets, roadmap_stage_plans
 
 logger = logging.getLogger(__name__)
 
+KPI_VALUE_FIELDS = (
+    "week",
+    "scope",
+    "scope_id",
+    "region",
+    "kind",
+    "kpi",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "met",
+    "delta",
+    "orgs_reported",
+    "orgs_total",
+    "computed_at",
+)
+FINAL_STATUSES = (UploadStatus.SUCCEEDED, UploadStatus.FAILED, UploadStatus.SUPERSEDED)
 COUNTRY_ID = 0
 ALL_KINDS = ""
 # Schedule checks look back this far for the latest week with data and the trend.
@@ -50,28 +77,64 @@ def _add(into: dict, counts: dict) -> None:
         into[key] += value or 0
 
 
-def _kpi_rows(*, week, scope, scope_id, region_id, kind, counts, targets) -> list[KpiValue]:
-    rows = []
-    for code in KPI_CODES:
-        numerator, denominator = kpi_numbers(counts, code)
-        rows.append(
-            KpiValue(
-                week=week,
+class _KpiRows:
+    """Builds the KPI value rows of one week as tuples in KPI_VALUE_FIELDS order, each with its
+    change from the previous week (read once), so nothing is updated after insertion."""
+
+    def __init__(self, *, week: date, targets: dict, previous: dict):
+        self.week, self.targets, self.previous = week, targets, previous
+        self.now = timezone.now()
+        self.rows: list[tuple] = []
+
+    def add(self, *, scope, scope_id, region_id, kind, code, numerator, denominator, reported, total) -> None:
+        value = kpi_value(numerator, denominator)
+        before = self.previous.get((scope, scope_id, kind, code))
+        target = self.targets[code]
+        self.rows.append(
+            (
+                self.week,
+                scope,
+                scope_id,
+                region_id,
+                kind,
+                code,
+                numerator,
+                denominator,
+                value,
+                target,
+                kpi_met(numerator, denominator, target),
+                value - before if value is not None and before is not None else None,
+                reported,
+                total,
+                self.now,
+            )
+        )
+
+    def add_counts(self, *, scope, scope_id, region_id, kind, counts) -> None:
+        for code in KPI_CODES:
+            numerator, denominator = kpi_numbers(counts, code)
+            self.add(
                 scope=scope,
                 scope_id=scope_id,
                 region_id=region_id,
                 kind=kind,
-                kpi=code,
+                code=code,
                 numerator=numerator,
                 denominator=denominator,
-                value=kpi_value(numerator, denominator),
-                target=targets[code],
-                met=kpi_met(numerator, denominator, targets[code]),
-                orgs_reported=counts["reported"],
-                orgs_total=counts["orgs"],
+                reported=counts["reported"],
+                total=counts["orgs"],
             )
-        )
-    return rows
+
+
+def _kpi_previous_values(*, week: date, region_ids) -> dict:
+    """(scope, scope_id, kind, kpi) -> value of the week before, for the rows about to be written."""
+    previous = KpiValue.objects.filter(week=week - timedelta(weeks=1))
+    if region_ids is not None:
+        previous = previous.filter(Q(region_id__in=region_ids) | Q(scope__in=[ScopeType.DISTRICT, ScopeType.COUNTRY]))
+    return {
+        (scope, scope_id, kind, kpi): value
+        for scope, scope_id, kind, kpi, value in previous.values_list("scope", "scope_id", "kind", "kpi", "value")
+    }
 
 
 def kpi_values_recompute(
@@ -115,33 +178,43 @@ def kpi_values_recompute(
             _add(per_region_kind[(region_id, kind)], counts)
             _add(per_region_kind[(region_id, ALL_KINDS)], counts)
 
-        rows = []
+        builder = _KpiRows(week=week, targets=targets, previous=_kpi_previous_values(week=week, region_ids=region_ids))
         for (region_id, municipality_id), counts in per_municipality.items():
-            rows += _kpi_rows(
-                week=week, scope=ScopeType.MUNICIPALITY, scope_id=municipality_id, region_id=region_id,
-                kind=ALL_KINDS, counts=counts, targets=targets,
+            builder.add_counts(
+                scope=ScopeType.MUNICIPALITY,
+                scope_id=municipality_id,
+                region_id=region_id,
+                kind=ALL_KINDS,
+                counts=counts,
             )
         for region_id in regions:
             for kind in (ALL_KINDS, *OrganisationKind.values):
-                rows += _kpi_rows(
-                    week=week, scope=ScopeType.REGION, scope_id=region_id, region_id=region_id,
-                    kind=kind, counts=per_region_kind.get((region_id, kind)) or _zero(), targets=targets,
+                builder.add_counts(
+                    scope=ScopeType.REGION,
+                    scope_id=region_id,
+                    region_id=region_id,
+                    kind=kind,
+                    counts=per_region_kind.get((region_id, kind)) or _zero(),
                 )
         stale = KpiValue.objects.filter(week=week, scope__in=[ScopeType.REGION, ScopeType.MUNICIPALITY])
         if region_ids is not None:
             stale = stale.filter(region_id__in=region_ids)
         stale.delete()
-        KpiValue.objects.bulk_create(rows, batch_size=2000)
-        rows_written = len(rows) + _kpi_values_roll_up(week=week, targets=targets)
-        _kpi_deltas_refresh(week=week)
+        bulk_insert(KpiValue, builder.rows, KPI_VALUE_FIELDS)
+        rows_written = len(builder.rows)
+        builder.rows = []
+        _kpi_values_roll_up(builder)
+        rows_written += len(builder.rows)
+        # Only the next week's changes depend on this week; it exists when an old week is re-sent.
         _kpi_deltas_refresh(week=week + timedelta(weeks=1))
         if refresh_statuses:
             scope_statuses_refresh(from_week=week, region_ids=region_ids)
     return rows_written
 
 
-def _kpi_values_roll_up(*, week: date, targets) -> int:
+def _kpi_values_roll_up(builder: _KpiRows) -> None:
     """District and country rows of a week, summed from its region rows."""
+    week = builder.week
     district_of = dict(Region.objects.values_list("id", "federal_district_id"))
     per_district: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     per_country_kind: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
@@ -149,45 +222,44 @@ def _kpi_values_roll_up(*, week: date, targets) -> int:
         "region_id", "kind", "kpi", "numerator", "denominator", "orgs_reported", "orgs_total"
     )
     for region_id, kind, code, numerator, denominator, reported, total in region_rows:
-        targets_for = [per_country_kind[kind][code]]
+        accumulators = [per_country_kind[kind][code]]
         if kind == ALL_KINDS:
-            targets_for.append(per_district[district_of[region_id]][code])
-        for acc in targets_for:
+            accumulators.append(per_district[district_of[region_id]][code])
+        for acc in accumulators:
             acc[0] += numerator
             acc[1] += denominator
             acc[2] += reported
             acc[3] += total
-
-    def build(scope, scope_id, kind, by_code):
-        return [
-            KpiValue(
-                week=week, scope=scope, scope_id=scope_id, region_id=None, kind=kind, kpi=code,
-                numerator=num, denominator=den, value=kpi_value(num, den), target=targets[code],
-                met=kpi_met(num, den, targets[code]), orgs_reported=reported, orgs_total=total,
+    scopes = [(ScopeType.DISTRICT, district_id, ALL_KINDS, by_code) for district_id, by_code in per_district.items()]
+    scopes += [(ScopeType.COUNTRY, COUNTRY_ID, kind, by_code) for kind, by_code in per_country_kind.items()]
+    for scope, scope_id, kind, by_code in scopes:
+        for code, (numerator, denominator, reported, total) in by_code.items():
+            builder.add(
+                scope=scope,
+                scope_id=scope_id,
+                region_id=None,
+                kind=kind,
+                code=code,
+                numerator=numerator,
+                denominator=denominator,
+                reported=reported,
+                total=total,
             )
-            for code, (num, den, reported, total) in by_code.items()
-        ]
-
-    rows = []
-    for district_id, by_code in per_district.items():
-        rows += build(ScopeType.DISTRICT, district_id, ALL_KINDS, by_code)
-    for kind, by_code in per_country_kind.items():
-        rows += build(ScopeType.COUNTRY, COUNTRY_ID, kind, by_code)
     KpiValue.objects.filter(week=week, scope__in=[ScopeType.DISTRICT, ScopeType.COUNTRY]).delete()
-    KpiValue.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    bulk_insert(KpiValue, builder.rows, KPI_VALUE_FIELDS)
 
 
 def _kpi_deltas_refresh(*, week: date) -> None:
-    """Change from the previous week for every row of a week, in one UPDATE."""
-    previous = KpiValue.objects.filter(
-        week=week - timedelta(weeks=1),
-        scope=OuterRef("scope"),
-        scope_id=OuterRef("scope_id"),
-        kind=OuterRef("kind"),
-        kpi=OuterRef("kpi"),
-    ).values("value")[:1]
-    KpiValue.objects.filter(week=week).update(delta=F("value") - Subquery(previous))
+    """Change from the previous week for every row of a week: one join, not a subquery per row."""
+    table = KpiValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET delta = NULL WHERE week = %s AND delta IS NOT NULL", [week])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} AS cur SET delta = cur.value - prev.value FROM {table} AS prev "  # noqa: S608
+            "WHERE cur.week = %s AND prev.week = %s AND prev.scope = cur.scope AND prev.scope_id = cur.scope_id "
+            "AND prev.kind = cur.kind AND prev.kpi = cur.kpi",
+            [week, week - timedelta(weeks=1)],
+        )
 
 
 def kpi_values_rebuild(*, weeks: Collection[date] | None = None, progress: Callable[[date], None] | None = None) -> int:
@@ -196,12 +268,13 @@ def kpi_values_rebuild(*, weeks: Collection[date] | None = None, progress: Calla
         weeks = WeeklySnapshot.objects.order_by("week").values_list("week", flat=True).distinct()
     weeks = sorted({monday_of(week) for week in weeks})
     rows = 0
-    for week in weeks:
-        rows += kpi_values_recompute(week=week, refresh_statuses=False)
-        if progress:
-            progress(week)
-    if weeks:
-        scope_statuses_refresh(from_week=weeks[0])
+    with transaction.atomic():  # one commit for the whole rebuild, and readers never see half of it
+        for week in weeks:
+            rows += kpi_values_recompute(week=week, refresh_statuses=False)
+            if progress:
+                progress(week)
+        if weeks:
+            scope_statuses_refresh(from_week=weeks[0])
     return rows
 
 
@@ -317,3 +390,500 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
         stale.delete()
         ScopeStatus.objects.bulk_create(new_rows, batch_size=1000)
     return len(new_rows)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+class UploadRefused(Exception):
+    """The user may not upload this (scope or input); ``message`` says why, in Russian."""
+
+    def __init__(self, message: str, *, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def upload_create(
+    *,
+    user,
+    file,
+    region: Region | None,
+    week: date | None = None,
+    mode: str = UploadMode.ATOMIC,
+    dry_run: bool = False,
+) -> Upload:
+    """Keep the file as sent with its upload row, then queue its processing once committed.
+
+    A file over the size limit is recorded as failed without storing its content.
+    """
+    if not user_can_upload(user, region):
+        if region is None:
+            raise UploadRefused(
+                _("Файл со столбцом «Код региона» может загрузить только сотрудник министерства."),
+                code="permission_denied",
+            )
+        raise UploadRefused(_("Вы можете загружать данные только по своему региону."), code="permission_denied")
+    if mode not in UploadMode.values:
+        raise UploadRefused(_("Неизвестный режим загрузки: %(mode)s.") % {"mode": mode})
+    if week is not None:
+        week = monday_of(week)
+
+    original_name = Path(file.name or "upload").name[:255]
+    upload = Upload(
+        original_name=original_name,
+        size=file.size or 0,
+        uploaded_by=user,
+        region=region,
+        week=week,
+        mode=mode,
+        dry_run=dry_run,
+    )
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        upload.status = UploadStatus.FAILED
+        upload.message = _("Файл больше допустимого размера %(limit)s МБ.") % {"limit": limit // (1024 * 1024)}
+        upload.finished_at = timezone.now()
+        upload.save()
+        return upload
+
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    upload.sha256 = digest.hexdigest()
+    upload.queued_at = timezone.now()
+    with transaction.atomic():
+        upload.file.save(original_name, file, save=False)
+        upload.save()
+        transaction.on_commit(partial(upload_enqueue, upload_id=upload.id))
+    return upload
+
+
+def upload_enqueue(*, upload_id: int) -> bool:
+    """Queue an upload's processing. A broker that is down loses nothing: the row stays
+    `queued` and the periodic sweeper queues it again."""
+    from .tasks import upload_process_task
+
+    try:
+        upload_process_task.delay(upload_id)
+    except Exception:
+        logger.warning("Upload %s stays queued: the broker did not take it", upload_id, exc_info=True)
+        return False
+    return True
+
+
+def uploads_requeue_stuck(*, older_than_seconds: int | None = None) -> list[int]:
+    """Queue again the uploads still `queued`, or left `processing` by a lost worker, for too long."""
+    age = older_than_seconds if older_than_seconds is not None else settings.UPLOAD_REQUEUE_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    # A worker lost with its machine leaves the upload `processing`; the broker gives the message
+    # back only after its visibility timeout, so the sweeper does it after the same time.
+    stale = timezone.now() - timedelta(seconds=settings.UPLOAD_STALE_PROCESSING_SECONDS)
+    with transaction.atomic():
+        stuck = list(
+            Upload.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=UploadStatus.QUEUED, queued_at__lt=cutoff)
+                | Q(status=UploadStatus.PROCESSING, started_at__lt=stale)
+            )
+            .values_list("id", flat=True)[:500]
+        )
+        Upload.objects.filter(id__in=stuck).update(queued_at=timezone.now())
+    return [upload_id for upload_id in stuck if upload_enqueue(upload_id=upload_id)]
+
+
+def _progress(upload_id: int, percent: int) -> None:
+    Upload.objects.filter(id=upload_id).update(progress=min(percent, 100))
+
+
+def upload_process(*, upload_id: int) -> Upload:
+    """Import one upload. Safe to run twice: a finished upload is left as it is, and the
+    import itself is one transaction, so a run killed half-way leaves nothing behind."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(id=upload_id)
+        if upload.status in FINAL_STATUSES:
+            return upload
+        upload.status = UploadStatus.PROCESSING
+        upload.started_at = timezone.now()
+        upload.attempts += 1
+        upload.progress = 1
+        upload.save(update_fields=["status", "started_at", "attempts", "progress"])
+
+    try:
+        parsed = _upload_parse(upload)
+        with transaction.atomic():
+            current = Upload.objects.select_for_update().get(id=upload_id)
+            if current.status in FINAL_STATUSES:  # a parallel run of the same message finished first
+                return current
+            _upload_import(upload, parsed)
+    except FileRejected as rejected:
+        _upload_fail(upload_id, rejected.message)
+    except Exception as error:
+        logger.exception("Upload %s failed", upload_id)
+        _upload_fail(
+            upload_id,
+            _("Загрузка прервана из-за внутренней ошибки, данные не изменены: %(error)s") % {"error": str(error)[:500]},
+        )
+    return Upload.objects.get(id=upload_id)
+
+
+def _upload_fail(upload_id: int, message: str) -> None:
+    Upload.objects.filter(id=upload_id).update(
+        status=UploadStatus.FAILED, message=message, progress=100, finished_at=timezone.now()
+    )
+
+
+def _upload_parse(upload: Upload) -> ParseResult:
+    if not upload.file:
+        raise FileRejected(_("Файл не сохранён."))
+    with upload.file.open("rb") as source:
+        return parse_upload(
+            source,
+            filename=upload.original_name,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            progress=lambda rows: _progress(upload.id, 5 + min(50, rows // 2000)),
+        )
+
+
+class OrgRef(NamedTuple):
+    """What the import needs of a registered organisation (no model instances for 90k rows)."""
+
+    id: int
+    org_id: str
+    region_id: int
+
+
+def _row_error(row, column: str, value: str, message: str) -> dict:
+    return {"line": row.line, "column": column_label(column), "value": str(value)[:200], "message": message}
+
+
+def _upload_validate(upload: Upload, parsed: ParseResult) -> tuple[list[tuple], list[dict], dict]:
+    """Check each parsed row against the registry and the uploader's scope.
+
+    Returns the rows to write as (row, region_id, week, OrgRef or None), the row errors, and the
+    registry of the file's regions. One query for the organisations of those regions, one per
+    900 ids found nowhere there."""
+    if upload.region_id is None and not parsed.has_region_column:
+        raise FileRejected(_("В национальном файле нужен столбец «Код региона» в каждой строке."))
+    if upload.week is None and not parsed.has_week_column:
+        raise FileRejected(_("Не выбрана неделя: укажите её при загрузке или добавьте столбец «Неделя»."))
+    errors = [{"line": e.line, "column": e.column, "value": e.value, "message": e.message} for e in parsed.errors]
+    regions_by_code = dict(Region.objects.values_list("code", "id"))
+    code_of = {region_id: code for code, region_id in regions_by_code.items()}
+    today_week = monday_of(timezone.localdate())
+    registry = Organisation.objects.all()
+    if upload.region_id is not None:
+        registry = registry.filter(region_id=upload.region_id)
+    known = {
+        org_id: OrgRef(pk, org_id, region_id)
+        for pk, org_id, region_id in registry.values_list("id", "org_id", "region_id")
+    }
+    outside = sorted({row.org_id for row in parsed.rows if row.org_id not in known})
+    elsewhere = {}
+    for chunk in _chunks(outside, 900):
+        for pk, org_id, region_id in Organisation.objects.filter(org_id__in=chunk).values_list(
+            "id", "org_id", "region_id"
+        ):
+            elsewhere[org_id] = OrgRef(pk, org_id, region_id)
+
+    valid = []
+    for row in parsed.rows:
+        row_errors = []
+        if upload.region_id is not None:
+            region_id = upload.region_id
+            if row.region_code and row.region_code != code_of[region_id]:
+                row_errors.append(
+                    _row_error(
+                        row,
+                        "region",
+                        row.region_code,
+                        _("Строка относится к региону %(other)s, а файл загружается для региона %(own)s")
+                        % {"other": row.region_code, "own": code_of[region_id]},
+                    )
+                )
+        else:
+            region_id = regions_by_code.get(row.region_code or "")
+            if region_id is None:
+                row_errors.append(_row_error(row, "region", row.region_code or "", _("Неизвестный код региона")))
+        week = row.week or upload.week
+        if week is None:
+            row_errors.append(_row_error(row, "week", "", _("Не указана неделя")))
+        elif week > today_week:
+            row_errors.append(_row_error(row, "week", week.isoformat(), _("Неделя ещё не наступила")))
+        organisation = known.get(row.org_id) or elsewhere.get(row.org_id)
+        if organisation is not None and region_id is not None and organisation.region_id != region_id:
+            row_errors.append(
+                _row_error(
+                    row,
+                    "org_id",
+                    row.org_id,
+                    _("Организация зарегистрирована в регионе %(other)s, а строка относится к региону %(own)s")
+                    % {"other": code_of[organisation.region_id], "own": code_of[region_id]},
+                )
+            )
+        if organisation is None and not (row.org_name and row.org_kind):
+            row_errors.append(
+                _row_error(
+                    row,
+                    "org_id",
+                    row.org_id,
+                    _(
+                        "Неизвестная организация: чтобы зарегистрировать её, заполните «Наименование организации» "
+                        "и «Тип организации»"
+                    ),
+                )
+            )
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            valid.append((row, region_id, week, organisation))
+    errors.sort(key=lambda error: error["line"])
+    return valid, errors, known
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _organisations_register(valid: list[tuple]) -> list[tuple]:
+    """Register the unknown organisations of valid rows (and their new municipalities)."""
+    unknown = {}
+    for row, region_id, _week, organisation in valid:
+        if organisation is None and row.org_id not in unknown:
+            unknown[row.org_id] = (row, region_id)
+    if not unknown:
+        return valid
+    wanted = {(region_id, row.municipality) for row, region_id in unknown.values() if row.municipality}
+    municipalities = {}
+    region_ids = {region_id for region_id, _name in wanted}
+    for municipality in Municipality.objects.filter(region_id__in=region_ids):
+        municipalities[(municipality.region_id, municipality.name)] = municipality
+    missing = [Municipality(region_id=r, name=n[:255]) for r, n in sorted(wanted) if (r, n) not in municipalities]
+    for municipality in Municipality.objects.bulk_create(missing):
+        municipalities[(municipality.region_id, municipality.name)] = municipality
+    created = Organisation.objects.bulk_create(
+        [
+            Organisation(
+                org_id=row.org_id,
+                name=row.org_name[:500],
+                kind=row.org_kind,
+                region_id=region_id,
+                municipality=municipalities.get((region_id, row.municipality[:255])) if row.municipality else None,
+            )
+            for row, region_id in unknown.values()
+        ]
+    )
+    by_org_id = {organisation.org_id: organisation for organisation in created}
+    return [
+        (row, region_id, week, organisation or by_org_id[row.org_id]) for row, region_id, week, organisation in valid
+    ]
+
+
+def _upload_diff(upload: Upload, valid: list[tuple], known: dict, existing: dict) -> dict:
+    """What the file changes against the weeks it touches: new organisations, changed ones with
+    the total change per count, unchanged ones, and registry organisations missing from it."""
+    new = changed = unchanged = 0
+    totals = dict.fromkeys(COUNT_FIELDS, 0)
+    present = defaultdict(set)
+    for row, region_id, week, organisation in valid:
+        present[(region_id, week)].add(organisation.id)
+        before = existing.get((organisation.id, week))
+        if before is None:
+            new += 1
+            continue
+        if before[0] == row.counts:
+            unchanged += 1
+            continue
+        changed += 1
+        for field_name, old, value in zip(COUNT_FIELDS, before[0], row.counts, strict=True):
+            totals[field_name] += value - old
+    missing_count = 0
+    missing_sample = []
+    registry_by_region = defaultdict(list)
+    for organisation in known.values():
+        registry_by_region[organisation.region_id].append(organisation)
+    for (region_id, _week), seen in sorted(present.items()):
+        for organisation in registry_by_region.get(region_id, []):
+            if organisation.id not in seen:
+                missing_count += 1
+                if len(missing_sample) < 50:
+                    missing_sample.append(organisation.org_id)
+    return {
+        "rows_valid": len(valid),
+        "new": new,
+        "changed": changed,
+        "unchanged": unchanged,
+        "changed_totals": {k: v for k, v in totals.items() if v},
+        "missing_count": missing_count,
+        "missing_sample": missing_sample,
+        "weeks": sorted({week.isoformat() for _r, _g, week, _o in valid}),
+    }
+
+
+def _upload_import(upload: Upload, parsed: ParseResult) -> None:
+    """Validate, write and recompute inside the caller's transaction."""
+    valid, errors, known = _upload_validate(upload, parsed)
+    _progress(upload.id, 65)
+    upload.rows_total = parsed.rows_total
+    upload.errors = errors
+    upload.rows_rejected = len({error["line"] for error in errors})
+    pairs = sorted({(region_id, week) for _row, region_id, week, _org in valid})
+    for region_id, week in pairs:
+        advisory_xact_lock("upload-region-week", region_id, week)
+    existing = _snapshots_existing(pairs)
+    write = bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors)
+    if write:
+        valid = _organisations_register(valid)
+    else:
+        # A dry run or a refused atomic file still reports the diff; unknown organisations
+        # are shown as new without being registered.
+        valid = [(row, r, w, org or OrgRef(-i - 1, row.org_id, r)) for i, (row, r, w, org) in enumerate(valid)]
+    upload.diff = _upload_diff(upload, valid, known, existing)
+    stood = False
+    if write:
+        replaced = {existing[key][1] for key in ((org.id, week) for _r, _g, week, org in valid) if key in existing}
+        _snapshots_upsert(upload.id, valid)
+        _progress(upload.id, 85)
+        for week in sorted({week for _region, week in pairs}):
+            kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
+        _uploads_mark_superseded(replaced - {None, upload.id})
+        stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
+    upload.rows_imported = len(valid) if write else 0
+    upload.status, upload.message = _upload_outcome(
+        upload, valid=len(valid), errors=len(errors), written=write, stood=stood
+    )
+    upload.progress = 100
+    upload.finished_at = timezone.now()
+    upload.save(
+        update_fields=[
+            "rows_total",
+            "rows_imported",
+            "rows_rejected",
+            "errors",
+            "diff",
+            "status",
+            "message",
+            "progress",
+            "finished_at",
+        ]
+    )
+
+
+def _upload_outcome(upload: Upload, *, valid: int, errors: int, written: bool, stood: bool) -> tuple[str, str]:
+    """The final status of an import and the sentence the uploader reads."""
+    if upload.dry_run:
+        status = UploadStatus.FAILED if errors else UploadStatus.SUCCEEDED
+        return status, _("Проверка без сохранения: строк без ошибок %(valid)s, ошибок %(errors)s.") % {
+            "valid": valid,
+            "errors": errors,
+        }
+    if not written:
+        if upload.mode == UploadMode.SKIP_INVALID or not errors:
+            return UploadStatus.FAILED, _("В файле нет ни одной строки без ошибок; данные не изменены.")
+        return UploadStatus.FAILED, _(
+            "Найдено ошибок: %(n)s. Файл не загружен, данные не изменены: исправьте ошибки и загрузите файл "
+            "снова или выберите режим «пропустить ошибочные строки»."
+        ) % {"n": errors}
+    if not stood:
+        # Processed after a newer upload of the same weeks: that upload's values stand.
+        return UploadStatus.SUPERSEDED, _(
+            "Данные этих недель уже заменены более поздней загрузкой; значения не изменены."
+        )
+    if errors:
+        return UploadStatus.SUCCEEDED, _("Загружено строк: %(n)s; пропущено строк с ошибками: %(rejected)s.") % {
+            "n": valid,
+            "rejected": upload.rows_rejected,
+        }
+    return UploadStatus.SUCCEEDED, _("Загружено строк: %(n)s.") % {"n": valid}
+
+
+def _snapshots_existing(pairs: list[tuple[int, date]]) -> dict:
+    """(organisation id, week) -> (counts tuple, upload id) for the region-weeks a file touches."""
+    existing = {}
+    by_week = defaultdict(list)
+    for region_id, week in pairs:
+        by_week[week].append(region_id)
+    for week, region_ids in by_week.items():
+        rows = WeeklySnapshot.objects.filter(week=week, region_id__in=region_ids).values_list(
+            "organisation_id", *COUNT_FIELDS, "upload_id"
+        )
+        for organisation_id, *values in rows:
+            existing[(organisation_id, week)] = (tuple(values[:-1]), values[-1])
+    return existing
+
+
+SNAPSHOT_COLUMNS = ("organisation_id", "region_id", "week", *COUNT_FIELDS, "upload_id")
+
+
+def _snapshots_upsert(upload_id: int, valid: list[tuple]) -> None:
+    """Insert or replace the snapshots of the valid rows in bulk: COPY into a staging table and
+    one INSERT … ON CONFLICT on PostgreSQL; batched upserts on SQLite.
+
+    A value from a newer upload is never replaced by an older one, whatever order the jobs run in.
+    """
+    if is_postgresql():
+        _snapshots_upsert_postgresql(upload_id, valid)
+        return
+    table = WeeklySnapshot._meta.db_table
+    columns = ", ".join((*SNAPSHOT_COLUMNS, "updated_at"))
+    now = timezone.now().isoformat()
+    placeholders = ", ".join(["%s"] * (len(SNAPSHOT_COLUMNS) + 1))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"ON CONFLICT (organisation_id, week) DO UPDATE SET {_UPSERT_SET} "
+            f"WHERE {table}.upload_id IS NULL OR {table}.upload_id <= excluded.upload_id",
+            [
+                (organisation.id, region_id, week, *row.counts, upload_id, now)
+                for row, region_id, week, organisation in valid
+            ],
+        )
+
+
+_UPSERT_SET = ", ".join(
+    f"{column} = excluded.{column}" for column in (*COUNT_FIELDS, "region_id", "upload_id", "updated_at")
+)
+
+
+def _snapshots_upsert_postgresql(upload_id: int, valid: list[tuple]) -> None:
+    table = WeeklySnapshot._meta.db_table
+    columns = ", ".join(SNAPSHOT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS snapshot_stage ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE snapshot_stage")
+    copy_rows(
+        "snapshot_stage",
+        SNAPSHOT_COLUMNS,
+        ((organisation.id, region_id, week, *row.counts, upload_id) for row, region_id, week, organisation in valid),
+        plain=True,
+    )
+    with connection.cursor() as cursor:
+        # Only identifiers from the model's own metadata are interpolated; values travel by COPY.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, updated_at) SELECT {columns}, now() FROM snapshot_stage "  # noqa: S608
+            f"ON CONFLICT (organisation_id, week) DO UPDATE SET {_UPSERT_SET} "
+            f"WHERE {table}.upload_id IS NULL OR {table}.upload_id <= excluded.upload_id"
+        )
+
+
+def _uploads_mark_superseded(upload_ids: set[int]) -> None:
+    """An earlier upload none of whose values stand any more is marked superseded."""
+    if not upload_ids:
+        return
+    Upload.objects.filter(id__in=upload_ids, status=UploadStatus.SUCCEEDED).exclude(
+        id__in=WeeklySnapshot.objects.filter(upload_id__in=upload_ids).values("upload_id")
+    ).update(status=UploadStatus.SUPERSEDED)
+
+
+def kpi_current_week_recompute() -> int:
+    """The nightly job: the current week and the one before it (late reports land there)."""
+    this_week = monday_of(timezone.localdate())
+    rows = kpi_values_recompute(week=this_week - timedelta(weeks=1), refresh_statuses=False)
+    rows += kpi_values_recompute(week=this_week, refresh_statuses=False)
+    scope_statuses_refresh(from_week=this_week - timedelta(weeks=1))
+    return rows

@@ -55,7 +55,9 @@ class Region(models.Model):
 class Municipality(models.Model):
     """A municipality (ОМСУ level) of a region."""
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("регион"))
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("регион")
+    )
     name = models.CharField(_("название"), max_length=255)
     oktmo = models.CharField(_("ОКТМО"), max_length=11, blank=True)
 
@@ -129,7 +131,8 @@ class Roadmap(models.Model):
                 fields=["is_federal"], condition=Q(is_federal=True), name="%(app_label)s_%(class)s_one_federal"
             ),
             models.CheckConstraint(
-                condition=(Q(is_federal=True) & Q(region__isnull=True)) | (Q(is_federal=False) & Q(region__isnull=False)),
+                condition=(Q(is_federal=True) & Q(region__isnull=True))
+                | (Q(is_federal=False) & Q(region__isnull=False)),
                 name="%(app_label)s_%(class)s_federal_xor_region",
             ),
         ]
@@ -141,7 +144,9 @@ class Roadmap(models.Model):
 class RoadmapStage(models.Model):
     """A stage of a roadmap: kinds covered, start, deadline; its KPI targets live in metrics."""
 
-    roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="stages", verbose_name=_("дорожная карта"))
+    roadmap = models.ForeignKey(
+        Roadmap, on_delete=models.CASCADE, related_name="stages", verbose_name=_("дорожная карта")
+    )
     order = models.PositiveSmallIntegerField(_("номер"))
     title = models.CharField(_("этап"), max_length=255)
     kinds = models.JSONField(_("типы организаций"), default=list, blank=True, help_text=_("Пусто: все типы."))
@@ -155,7 +160,9 @@ class RoadmapStage(models.Model):
         verbose_name_plural = _("этапы дорожной карты")
         constraints = [
             models.UniqueConstraint(fields=["roadmap", "order"], name="%(app_label)s_%(class)s_unique_order"),
-            models.CheckConstraint(condition=Q(start__lte=F("deadline")), name="%(app_label)s_%(class)s_start_before_deadline"),
+            models.CheckConstraint(
+                condition=Q(start__lte=F("deadline")), name="%(app_label)s_%(class)s_start_before_deadline"
+            ),
         ]
 
     def __str__(self):
@@ -185,6 +192,7 @@ class UserScope(models.Model):
                 condition=(Q(role=UserRole.COORDINATOR) & Q(region__isnull=False))
                 | (~Q(role=UserRole.COORDINATOR) & Q(region__isnull=True)),
                 name="%(app_label)s_%(class)s_region_iff_coordinator",
+                violation_error_message=_("Регион указывается для регионального координатора, и только для него."),
             ),
         ]
 

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.navigation",
             ],
         },
     },
@@ -132,6 +133,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Celery: unset broker means every task runs inline in the calling process.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -157,20 +159,28 @@ CELERY_BEAT_SCHEDULE = {
 }
 # An upload still `queued` this long after creation is queued again by the sweeper.
 UPLOAD_REQUEUE_AFTER_SECONDS = env.int("UPLOAD_REQUEUE_AFTER_SECONDS", default=120)
+# An upload `processing` this long lost its worker: as long as the broker's visibility timeout.
+UPLOAD_STALE_PROCESSING_SECONDS = env.int("UPLOAD_STALE_PROCESSING_SECONDS", default=3600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Any role reads; the read-only role (external systems) never writes; no role, no access.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "regions.api.permissions.RolePermission",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "sferum_migration.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "sferum_migration.api.ApiPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sferum_migration.api_schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
@@ -183,7 +193,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Сферум → MAX: API мониторинга перехода",
-    "DESCRIPTION": "KPI перехода Сферума в национальный мессенджер MAX по регионам и неделям.",
+    "DESCRIPTION": (
+        "KPI перехода Сферума в национальный мессенджер MAX по регионам и неделям. "
+        "Токен: `POST /api/v1/auth/token/`, затем заголовок `Authorization: Token <token>`. "
+        "Доли (`value`, `target`) — в [0, 1]; `value` null — нет данных. "
+        "Ошибки — JSON `{\"detail\": …}` или `{поле: [сообщения]}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -191,6 +206,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "KpiCodeEnum": "metrics.choices.KpiCode",
+        "ScheduleStatusEnum": "metrics.choices.ScheduleStatus",
+        "UploadStatusEnum": "metrics.choices.UploadStatus",
+        "UploadModeEnum": "metrics.choices.UploadMode",
+        "OrganisationKindEnum": "regions.choices.OrganisationKind",
+        "BlockingEnum": "metrics.api.serializers.BLOCKING_CHOICES",
+    },
 }
 
 # Login brute force: lock a username + address after repeated failures.

@@ -34,9 +34,16 @@ def series(values, start=MON):
 
 def test_each_formula_sums_its_own_columns():
     counts = {
-        "staff_total": 100, "staff_active": 75, "students_total": 300, "students_active": 60,
-        "parents_total": 500, "parents_active": 180, "officials_total": 8, "officials_active": 6,
-        "sferum_total": 900, "sferum_max_only": 450,
+        "staff_total": 100,
+        "staff_active": 75,
+        "students_total": 300,
+        "students_active": 60,
+        "parents_total": 500,
+        "parents_active": 180,
+        "officials_total": 8,
+        "officials_active": 6,
+        "sferum_total": 900,
+        "sferum_max_only": 450,
     }
     assert kpi_numbers(counts, KpiCode.STAFF_WEEKLY_ACTIVE) == (75, 100)
     assert kpi_numbers(counts, KpiCode.LEARNERS_WEEKLY_ACTIVE) == (240, 800)
@@ -91,7 +98,10 @@ def test_projected_date_ignores_weeks_after_as_of():
 
 
 MASS = StagePlan(
-    order=3, title="mass", start=date(2025, 9, 15), deadline=date(2025, 10, 31),
+    order=3,
+    title="mass",
+    start=date(2025, 9, 15),
+    deadline=date(2025, 10, 31),
     targets={KpiCode.STAFF_WEEKLY_ACTIVE: Decimal("0.75")},
 )
 
@@ -147,10 +157,20 @@ def test_worst_status_orders_by_severity():
 
 
 def test_kpi_status_is_first_unfinished_stage_due_for_it():
-    early = StagePlan(order=1, title="a", start=date(2025, 8, 1), deadline=date(2025, 8, 31),
-                      targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1")})
-    final = StagePlan(order=4, title="b", start=date(2025, 11, 1), deadline=date(2025, 11, 1),
-                      targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1"), KpiCode.STAFF_WEEKLY_ACTIVE: Decimal("0.75")})
+    early = StagePlan(
+        order=1,
+        title="a",
+        start=date(2025, 8, 1),
+        deadline=date(2025, 8, 31),
+        targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1")},
+    )
+    final = StagePlan(
+        order=4,
+        title="b",
+        start=date(2025, 11, 1),
+        deadline=date(2025, 11, 1),
+        targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1"), KpiCode.STAFF_WEEKLY_ACTIVE: Decimal("0.75")},
+    )
     statuses = {1: ScheduleStatus.DONE, 4: ScheduleStatus.AT_RISK}
     assert kpi_schedule_status([early, final], KpiCode.OFFICIALS_ACTIVE, statuses) == ScheduleStatus.AT_RISK
     assert kpi_schedule_status([early], KpiCode.OFFICIALS_ACTIVE, statuses) == ScheduleStatus.DONE

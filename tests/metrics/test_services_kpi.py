@@ -25,10 +25,26 @@ def value_of(scope, scope_id, kpi, week=WEEK, kind=""):
 
 def test_region_values_are_ratios_of_sums():
     ryazan = region("62")
-    SnapshotFactory(staff_total=100, staff_active=90, students_total=10, students_active=1,
-                    parents_total=10, parents_active=1, sferum_total=50, sferum_max_only=25)
-    SnapshotFactory(staff_total=300, staff_active=150, students_total=90, students_active=29,
-                    parents_total=90, parents_active=29, sferum_total=150, sferum_max_only=150)
+    SnapshotFactory(
+        staff_total=100,
+        staff_active=90,
+        students_total=10,
+        students_active=1,
+        parents_total=10,
+        parents_active=1,
+        sferum_total=50,
+        sferum_max_only=25,
+    )
+    SnapshotFactory(
+        staff_total=300,
+        staff_active=150,
+        students_total=90,
+        students_active=29,
+        parents_total=90,
+        parents_active=29,
+        sferum_total=150,
+        sferum_max_only=150,
+    )
     kpi_values_recompute(week=WEEK)
     staff = value_of(ScopeType.REGION, ryazan.id, KpiCode.STAFF_WEEKLY_ACTIVE)
     assert (staff.numerator, staff.denominator) == (240, 400)
@@ -169,16 +185,33 @@ def test_every_scope_equals_the_sum_of_its_organisations(rows):
 
 def weekly_staff(organisation, values, start):
     for i, active in enumerate(values):
-        SnapshotFactory(organisation=organisation, week=start + timedelta(weeks=i), staff_total=100, staff_active=active,
-                        officials_total=0, officials_active=0)
+        SnapshotFactory(
+            organisation=organisation,
+            week=start + timedelta(weeks=i),
+            staff_total=100,
+            staff_active=active,
+            officials_total=0,
+            officials_active=0,
+        )
 
 
 def test_regional_roadmap_replaces_the_federal_plan():
     samara = region("63")
     roadmap_create_regional(
-        region=samara, name="Самарская область", signed_on=date(2025, 7, 14),
-        stages=[{"order": 1, "title": "Дошкольные ОО", "kinds": ["preschool"], "pilot_only": False,
-                 "start": date(2025, 7, 1), "deadline": date(2025, 7, 31), "kpis": [KpiCode.STAFF_WEEKLY_ACTIVE]}],
+        region=samara,
+        name="Самарская область",
+        signed_on=date(2025, 7, 14),
+        stages=[
+            {
+                "order": 1,
+                "title": "Дошкольные ОО",
+                "kinds": ["preschool"],
+                "pilot_only": False,
+                "start": date(2025, 7, 1),
+                "deadline": date(2025, 7, 31),
+                "kpis": [KpiCode.STAFF_WEEKLY_ACTIVE],
+            }
+        ],
     )
     preschool = OrganisationFactory(region=samara, kind=OrganisationKind.PRESCHOOL)
     weekly_staff(preschool, [60, 70, 80], date(2025, 7, 7))

@@ -1,0 +1,344 @@
+"""The national-scale benchmark (DESIGN.md §7): synthetic data in a separate PostgreSQL database,
+the real import path, the physical limit (bare COPY), KPI recomputation and page server times.
+
+Run through ``python manage.py benchmark``, which re-executes itself against the benchmark
+database so the user's own data is never touched.
+"""
+
+import io
+import multiprocessing
+import os
+import random
+import resource
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+
+from .fields import COUNT_FIELDS
+from .importers import template_headers
+from .kpi import monday_of
+
+KIND_MIX = (
+    ("preschool", 0.33),
+    ("school", 0.45),
+    ("college", 0.05),
+    ("extra", 0.08),
+    ("authority_municipal", 0.09),
+)
+
+
+@dataclass
+class Result:
+    """One measured figure: its runs in seconds (or the value), and a note."""
+
+    name: str
+    runs: list[float] = field(default_factory=list)
+    unit: str = "s"
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs) if self.runs else float("nan")
+
+
+def synthetic_counts(rng: random.Random, kind: str, progress: float) -> tuple[int, ...]:
+    """One organisation-week of plausible counts; ``progress`` 0..1 moves activity up."""
+    staff = rng.randint(10, 120)
+    students = 0 if kind.startswith("authority") else rng.randint(50, 1200)
+    parents = int(students * 1.6)
+    officials = rng.randint(5, 40) if kind.startswith("authority") else rng.randint(1, 5)
+    sferum = staff + students + parents
+    share = min(1.0, 0.3 + 0.6 * progress + rng.uniform(-0.1, 0.1))
+    return (
+        staff,
+        int(staff * share),
+        students,
+        int(students * share * 0.5),
+        parents,
+        int(parents * share * 0.4),
+        officials,
+        int(officials * min(1.0, share + 0.2)),
+        sferum,
+        int(sferum * share),
+    )
+
+
+def dataset_build(*, orgs: int, weeks: list[date], seed: int = 7, log=print) -> dict:
+    """Organisations across the 89 regions (≈ orgs/36 municipalities) and one snapshot per
+    organisation per week, written with COPY. Returns {"organisations": [(id, org_id, region_id, kind)]}."""
+    from regions.models import Municipality, Organisation, Region
+
+    rng = random.Random(seed)
+    regions = list(Region.objects.order_by("code").values_list("id", "code"))
+    municipalities_per_region = max(1, orgs // 36 // len(regions))
+    Municipality.objects.bulk_create(
+        [
+            Municipality(region_id=rid, name=f"Муниципалитет {code}-{i}")
+            for rid, code in regions
+            for i in range(municipalities_per_region)
+        ],
+        batch_size=5000,
+    )
+    municipality_ids = {}
+    for mid, rid in Municipality.objects.values_list("id", "region_id"):
+        municipality_ids.setdefault(rid, []).append(mid)
+    buffer = io.StringIO()
+    kinds, weights = zip(*KIND_MIX, strict=True)
+    for n in range(orgs):
+        region_id, code = regions[n % len(regions)]
+        kind = "authority_regional" if n < len(regions) else rng.choices(kinds, weights)[0]
+        municipality = "\\N" if kind == "authority_regional" else rng.choice(municipality_ids[region_id])
+        buffer.write(f"B{code}{n:07d}\tОрганизация № {n}\t{kind}\t{region_id}\t{municipality}\tf\t2025-01-01\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            f"COPY {Organisation._meta.db_table} (org_id, name, kind, region_id, municipality_id, diary_integrated, "
+            "created_at) FROM STDIN",
+            buffer,
+        )
+    organisations = list(Organisation.objects.order_by("id").values_list("id", "org_id", "region_id", "kind"))
+    log(f"  {len(organisations)} organisations, {Municipality.objects.count()} municipalities")
+    columns = ("organisation_id", "region_id", "week", *COUNT_FIELDS, "updated_at")
+    for index, week in enumerate(weeks):
+        progress = index / max(1, len(weeks) - 1)
+        buffer = io.StringIO()
+        for organisation_id, _org_id, region_id, kind in organisations:
+            counts = synthetic_counts(rng, kind, progress)
+            buffer.write(f"{organisation_id}\t{region_id}\t{week}\t" + "\t".join(map(str, counts)) + "\t2025-01-01\n")
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY metrics_weeklysnapshot ({', '.join(columns)}) FROM STDIN", buffer)
+    log(f"  {len(organisations) * len(weeks)} snapshots over {len(weeks)} weeks")
+    return {"organisations": organisations}
+
+
+def national_file(organisations, *, seed: int, regions: dict[int, str] | None = None) -> bytes:
+    """A weekly file as Excel on a Russian Windows machine writes it: Windows-1251, `;`.
+
+    With ``regions`` (id -> code) the file is national and carries «Код региона»."""
+    rng = random.Random(seed)
+    header = (["Код региона"] if regions else []) + [h for h in template_headers() if h != "Неделя"]
+    lines = [";".join(header)]
+    for _id, org_id, region_id, kind in organisations:
+        counts = synthetic_counts(rng, kind, 0.8)
+        prefix = [regions[region_id]] if regions else []
+        # The template's order: id, name, kind, municipality, then the counts.
+        lines.append(";".join([*prefix, org_id, "", "", "", *map(str, counts)]))
+    return ("\r\n".join(lines) + "\r\n").encode("cp1251")
+
+
+def _import_in_child(conn, payload: dict) -> None:
+    """Run one import in a fresh interpreter so its peak memory is its own."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from metrics.services import upload_create, upload_process
+    from regions.models import Region
+
+    user = get_user_model().objects.get(username="benchmark")
+    region = Region.objects.get(code=payload["region"]) if payload["region"] else None
+    start = time.perf_counter()
+    upload = upload_create(
+        user=user,
+        file=SimpleUploadedFile(payload["name"], payload["content"]),
+        region=region,
+        week=date.fromisoformat(payload["week"]),
+    )
+    upload = upload_process(upload_id=upload.id)
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    conn.send(
+        {
+            "elapsed": elapsed,
+            "peak_mb": peak_mb,
+            "status": upload.status,
+            "rows": upload.rows_imported,
+            "message": upload.message,
+        }
+    )
+    conn.close()
+
+
+def import_measure(*, content: bytes, name: str, region_code: str | None, week: date) -> dict:
+    """One import through the real path (upload_create + upload_process, as the task does)."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    connection.close()  # the child opens its own
+    process = context.Process(
+        target=_import_in_child,
+        args=(
+            child,
+            {
+                "content": content,
+                "name": name,
+                "region": region_code,
+                "week": week.isoformat(),
+            },
+        ),
+    )
+    process.start()
+    result = parent.recv()
+    process.join()
+    if result["status"] != "succeeded":
+        raise RuntimeError(f"benchmark import failed: {result['message']}")
+    return result
+
+
+def copy_measure(content: bytes) -> float:
+    """The physical limit: the same file straight into a plain table with COPY."""
+    header = content.split(b"\r\n", 1)[0].decode("cp1251").split(";")
+    columns = ", ".join(
+        f'"c{i}" text' if i < len(header) - len(COUNT_FIELDS) else f'"c{i}" integer' for i in range(len(header))
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE bench_copy ({columns}) ON COMMIT DROP")
+        start = time.perf_counter()
+        cursor.copy_expert(
+            "COPY bench_copy FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1251')",
+            io.BytesIO(content),
+        )
+        return time.perf_counter() - start
+
+
+def timed(function, repeat: int) -> list[float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def page_measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
+    """Server-side time of one GET through the full Django stack, and its query count."""
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm caches of the process, not of the data
+    runs = []
+    queries = 0
+    status = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url)
+            runs.append(time.perf_counter() - start)
+        queries = len(captured.captured_queries)
+        status = response.status_code
+    return runs, queries, status
+
+
+def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Result]:
+    """Build the dataset, then measure every figure of the performance issue."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from regions.choices import UserRole
+    from regions.models import Region
+    from regions.services import user_create
+
+    from .services import kpi_values_rebuild, kpi_values_recompute
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    latest = monday_of(date.today()) - timedelta(weeks=1)
+    # The last `repeat` weeks stay empty: each measured national import fills a new week,
+    # as a Monday-morning file does.
+    import_weeks = [latest - timedelta(weeks=i) for i in range(repeat)][::-1]
+    data_weeks = [latest - timedelta(weeks=repeat + i) for i in range(weeks)][::-1]
+    log(f"Building {orgs} organisations × {weeks} weeks …")
+    start = time.perf_counter()
+    data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
+    log(f"  built in {time.perf_counter() - start:.1f} s")
+    user_create(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
+    regions = dict(Region.objects.values_list("id", "code"))
+    organisations = data["organisations"]
+    results = []
+
+    rebuild = Result(f"Full KPI rebuild, {weeks} weeks")
+    log("Full rebuild …")
+    rebuild.runs = timed(kpi_values_rebuild, 1 if orgs >= 50000 else repeat)
+    results.append(rebuild)
+
+    week_recompute = Result("Recompute one week, whole country")
+    week_recompute.runs = timed(lambda: kpi_values_recompute(week=data_weeks[-1]), repeat)
+    results.append(week_recompute)
+
+    log("National file …")
+    national = Result(f"National file, {len(organisations)} rows, end to end (upload → succeeded, KPIs recomputed)")
+    memory = Result("  peak memory of the importing process", unit="MB")
+    rate = Result("  rows per second", unit="rows/s")
+    copy = Result(f"Bare PostgreSQL COPY of the same {len(organisations)} rows (physical limit)")
+    for i, week in enumerate(import_weeks):
+        content = national_file(organisations, seed=100 + i, regions=regions)
+        outcome = import_measure(content=content, name="national.csv", region_code=None, week=week)
+        national.runs.append(outcome["elapsed"])
+        memory.runs.append(outcome["peak_mb"])
+        rate.runs.append(outcome["rows"] / outcome["elapsed"])
+        copy.runs.append(copy_measure(content))
+    ratio = Result("  ratio import / bare COPY", unit="×", runs=[national.median / copy.median])
+    results += [national, rate, memory, copy, ratio]
+
+    log("Regional file …")
+    ryazan = Region.objects.get(code="62")
+    regional_orgs = [o for o in organisations if o[2] == ryazan.id]
+    target = 5000
+    # Pad the region to the size of a large regional file.
+    if len(regional_orgs) < target:
+        extra = dataset_extra_region_orgs(ryazan, target - len(regional_orgs))
+        regional_orgs += extra
+    regional = Result(f"Regional file, {len(regional_orgs)} rows, end to end")
+    for i in range(repeat):
+        content = national_file(regional_orgs, seed=200 + i)
+        outcome = import_measure(content=content, name="region.csv", region_code="62", week=import_weeks[-1])
+        regional.runs.append(outcome["elapsed"])
+    results.append(regional)
+
+    log("Pages …")
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="benchmark"))
+    for label, url in (
+        ("Federal overview page", "/"),
+        ("Region page (62)", "/regions/62/"),
+        ("GET /api/v1/kpis/summary/", "/api/v1/kpis/summary/"),
+    ):
+        runs, queries, status = page_measure(client, url, max(repeat, 5))
+        note = f"{queries} queries" if status == 200 else f"HTTP {status}"
+        results.append(Result(label + " (server time)", runs=runs, note=note))
+    return results
+
+
+def dataset_extra_region_orgs(region, count: int) -> list[tuple]:
+    """Add ``count`` organisations to one region (no snapshots) for the regional file."""
+    from regions.models import Organisation
+
+    created = Organisation.objects.bulk_create(
+        [
+            Organisation(org_id=f"R{region.code}{n:07d}", name=f"Школа {n}", kind="school", region=region)
+            for n in range(count)
+        ],
+        batch_size=5000,
+    )
+    return [(o.id, o.org_id, o.region_id, o.kind) for o in created]
+
+
+def results_table(results: list[Result]) -> str:
+    """A Markdown table of the medians."""
+    lines = ["| measure | median | runs | note |", "| --- | ---: | --- | --- |"]
+    for r in results:
+        if r.unit == "s":
+            value = f"{r.median * 1000:.1f} ms" if r.median < 1 else f"{r.median:.2f} s"
+            runs = ", ".join(f"{x:.3f}" for x in r.runs)
+        elif r.unit == "rows/s":
+            value = f"{r.median:,.0f} rows/s".replace(",", " ")
+            runs = ", ".join(f"{x:,.0f}".replace(",", " ") for x in r.runs)
+        else:
+            value = f"{r.median:.1f} {r.unit}"
+            runs = ", ".join(f"{x:.1f}" for x in r.runs)
+        lines.append(f"| {r.name} | {value} | {runs} | {r.note} |")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""FilterSets shared by the API viewsets and the pages that list the same things."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .choices import UploadStatus
+from .models import Upload, WeeklySnapshot
+
+
+class UploadFilterSet(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code", label=_("Код региона"))
+    status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"))
+    week = django_filters.DateFilter(label=_("Неделя"))
+
+    class Meta:
+        model = Upload
+        fields = ["region", "status", "week"]
+
+
+class SnapshotFilterSet(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region__code", label=_("Код региона"))
+    week = django_filters.DateFilter(label=_("Неделя"))
+    org_id = django_filters.CharFilter(field_name="organisation__org_id", label=_("ID организации"))
+
+    class Meta:
+        model = WeeklySnapshot
+        fields = ["region", "week", "org_id"]

@@ -1,0 +1,33 @@
+"""Celery tasks: thin wrappers that take ids and call a service."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def upload_process_task(upload_id: int) -> None:
+    from .services import upload_process
+
+    upload_process(upload_id=upload_id)
+
+
+@shared_task(ignore_result=True)
+def uploads_requeue_stuck_task() -> None:
+    from .services import uploads_requeue_stuck
+
+    uploads_requeue_stuck()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def kpi_values_recompute_task(week: str, region_ids: list[int] | None = None) -> None:
+    from datetime import date
+
+    from .services import kpi_values_recompute
+
+    kpi_values_recompute(week=date.fromisoformat(week), region_ids=region_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def kpi_current_week_recompute_task() -> None:
+    from .services import kpi_current_week_recompute
+
+    kpi_current_week_recompute()

@@ -1,0 +1,134 @@
+"""Admin of regions, municipalities, organisations, roadmaps and users' region scope."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from metrics.models import StageTarget
+
+from .choices import OrganisationKind
+from .models import FederalDistrict, Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
+
+User = get_user_model()
+
+
+@admin.register(FederalDistrict)
+class FederalDistrictAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "order")
+    list_editable = ("order",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "federal_district", "pilot")
+    list_editable = ("pilot",)
+    list_filter = ("federal_district", "pilot")
+    list_select_related = ("federal_district",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ("name", "oktmo", "region")
+    list_filter = ("region",)
+    list_select_related = ("region",)
+    search_fields = ("name", "oktmo")
+    autocomplete_fields = ("region",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("org_id", "name", "kind", "region", "municipality", "diary_integrated")
+    list_filter = ("region", "kind", "diary_integrated")
+    list_select_related = ("region", "municipality")
+    search_fields = ("org_id", "name")
+    autocomplete_fields = ("region", "municipality")
+    readonly_fields = ("created_at",)
+
+
+class RoadmapStageForm(forms.ModelForm):
+    """Edit a stage's organisation kinds as checkboxes instead of raw JSON."""
+
+    kinds = forms.MultipleChoiceField(
+        label=_("типы организаций"),
+        choices=OrganisationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Пусто: все типы."),
+    )
+
+    class Meta:
+        model = RoadmapStage
+        fields = ("roadmap", "order", "title", "kinds", "pilot_only", "start", "deadline")
+
+
+class RoadmapStageInline(admin.StackedInline):
+    model = RoadmapStage
+    form = RoadmapStageForm
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Roadmap)
+class RoadmapAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_federal", "region", "signed_on")
+    list_filter = ("is_federal",)
+    list_select_related = ("region",)
+    search_fields = ("name", "region__code", "region__name")
+    autocomplete_fields = ("region",)
+    inlines = (RoadmapStageInline,)
+
+
+class StageTargetInline(admin.TabularInline):
+    model = StageTarget
+    extra = 0
+
+
+@admin.register(RoadmapStage)
+class RoadmapStageAdmin(admin.ModelAdmin):
+    form = RoadmapStageForm
+    list_display = ("title", "roadmap", "order", "start", "deadline", "pilot_only")
+    list_filter = ("roadmap", "pilot_only")
+    list_select_related = ("roadmap",)
+    search_fields = ("title", "roadmap__name")
+    inlines = (StageTargetInline,)
+
+
+@admin.register(UserScope)
+class UserScopeAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "region")
+    list_filter = ("role", "region")
+    list_select_related = ("user", "region")
+    search_fields = ("user__username", "user__last_name", "region__code", "region__name")
+    autocomplete_fields = ("user", "region")
+
+
+class UserScopeInline(admin.StackedInline):
+    model = UserScope
+    can_delete = False
+    autocomplete_fields = ("region",)
+
+
+# One place to manage a user and their region scope: Django's user admin plus the scope inline.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = (UserScopeInline,)
+    list_display = (*DjangoUserAdmin.list_display, "scope_role", "scope_region")
+    list_filter = (*DjangoUserAdmin.list_filter, "scope__role")
+    list_select_related = ("scope__region",)
+
+    @admin.display(description=_("роль"), ordering="scope__role")
+    def scope_role(self, obj):
+        scope = getattr(obj, "scope", None)
+        return scope.get_role_display() if scope else "—"
+
+    @admin.display(description=_("регион"), ordering="scope__region__code")
+    def scope_region(self, obj):
+        scope = getattr(obj, "scope", None)
+        return scope.region if scope and scope.region else "—"

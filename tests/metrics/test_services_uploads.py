@@ -1,0 +1,356 @@
+"""Uploads end to end through the services: kept as sent, validated against the registry and
+scope, written all-or-nothing, replaced idempotently, KPIs recomputed."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from metrics.choices import KpiCode, ScopeType, UploadMode, UploadStatus
+from metrics.models import KpiValue, Upload, WeeklySnapshot
+from metrics.services import UploadRefused, upload_create, upload_process, uploads_requeue_stuck
+from regions.choices import OrganisationKind
+from regions.models import Municipality, Organisation
+from tests.factories import WEEK, OrganisationFactory, region
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "ID организации",
+    "Наименование организации",
+    "Тип организации",
+    "Муниципалитет",
+    "Работники всего",
+    "Работники активные",
+    "Обучающиеся всего",
+    "Обучающиеся активные",
+    "Родители всего",
+    "Родители активные",
+    "Пользователи Сферума всего",
+    "Пользователи только в MAX",
+]
+
+
+def row(
+    org_id,
+    staff=(100, 80),
+    name="",
+    kind="",
+    municipality="",
+    students=(500, 150),
+    parents=(800, 240),
+    sferum=(1400, 1300),
+):
+    return [org_id, name, kind, municipality, *staff, *students, *parents, *sferum]
+
+
+def csv_file(rows, *, header=HEADER, encoding="cp1251", delimiter=";", name="week.csv"):
+    lines = [delimiter.join(map(str, header))] + [delimiter.join(map(str, r)) for r in rows]
+    return SimpleUploadedFile(name, ("\r\n".join(lines) + "\r\n").encode(encoding), content_type="text/csv")
+
+
+def send(user, rows, *, region_code="62", on_commit=None, **kwargs):
+    """Create an upload and run the job queued on commit, as the worker would."""
+    kwargs.setdefault("week", WEEK)
+    region_obj = region(region_code) if region_code else None
+    with on_commit(execute=True):
+        upload = upload_create(user=user, file=kwargs.pop("file", None) or csv_file(rows), region=region_obj, **kwargs)
+    upload.refresh_from_db()
+    return upload
+
+
+@pytest.fixture
+def orgs(db):
+    return [OrganisationFactory(org_id=f"62-{i}") for i in range(3)]
+
+
+def test_upload_is_kept_as_sent_and_imported(coordinator62, orgs, django_capture_on_commit_callbacks):
+    sent = csv_file([row("62-0"), row("62-1"), row("62-2")])
+    content = sent.read()
+    sent.seek(0)
+    upload = send(coordinator62, [], file=sent, on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.SUCCEEDED, upload.message
+    assert (upload.rows_total, upload.rows_imported, upload.rows_rejected) == (3, 3, 0)
+    with upload.file.open("rb") as stored:
+        assert stored.read() == content
+    assert upload.file.name.startswith("uploads/") and "week" not in upload.file.name
+    assert WeeklySnapshot.objects.filter(week=WEEK, upload=upload).count() == 3
+    staff = KpiValue.objects.get(
+        scope=ScopeType.REGION, scope_id=region("62").id, kind="", kpi=KpiCode.STAFF_WEEKLY_ACTIVE, week=WEEK
+    )
+    assert (staff.numerator, staff.denominator) == (240, 300)
+    assert upload.started_at and upload.finished_at and upload.progress == 100
+
+
+def test_upload_with_error_changes_nothing(coordinator62, orgs, django_capture_on_commit_callbacks):
+    upload = send(
+        coordinator62,
+        [row("62-0"), row("62-1", staff=(10, 20)), row("62-2", sferum=(5, 9))],
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.FAILED
+    assert WeeklySnapshot.objects.count() == 0
+    assert not KpiValue.objects.filter(week=WEEK).exists()
+    lines = {(e["line"], e["column"]) for e in upload.errors}
+    assert lines == {(3, "Работники активные"), (4, "Пользователи только в MAX")}
+    assert all(e["message"] for e in upload.errors)
+    assert upload.rows_rejected == 2 and upload.rows_imported == 0
+
+
+def test_skip_invalid_saves_the_valid_rows(coordinator62, orgs, django_capture_on_commit_callbacks):
+    upload = send(
+        coordinator62,
+        [row("62-0"), row("62-1", staff=(10, 20)), row("62-2")],
+        mode=UploadMode.SKIP_INVALID,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED
+    assert (upload.rows_imported, upload.rows_rejected) == (2, 1)
+    assert set(WeeklySnapshot.objects.values_list("organisation__org_id", flat=True)) == {"62-0", "62-2"}
+
+
+def test_dry_run_saves_nothing_and_reports_the_difference(coordinator62, orgs, django_capture_on_commit_callbacks):
+    send(coordinator62, [row("62-0", staff=(100, 50)), row("62-1")], on_commit=django_capture_on_commit_callbacks)
+    before = sorted(WeeklySnapshot.objects.values_list("organisation_id", "staff_active"))
+    upload = send(
+        coordinator62,
+        [row("62-0", staff=(100, 70)), row("62-1"), row("62-2")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED
+    assert upload.rows_imported == 0
+    assert sorted(WeeklySnapshot.objects.values_list("organisation_id", "staff_active")) == before
+    assert upload.diff["new"] == 1
+    assert upload.diff["changed"] == 1
+    assert upload.diff["unchanged"] == 1
+    assert upload.diff["changed_totals"] == {"staff_active": 20}
+    assert upload.diff["missing_count"] == 0
+
+
+def test_diff_lists_registry_organisations_missing_from_the_file(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send(coordinator62, [row("62-0")], on_commit=django_capture_on_commit_callbacks)
+    assert upload.diff["missing_count"] == 2
+    assert set(upload.diff["missing_sample"]) == {"62-1", "62-2"}
+
+
+def test_later_upload_replaces_values_and_keeps_history(coordinator62, orgs, django_capture_on_commit_callbacks):
+    first = send(
+        coordinator62,
+        [row("62-0", staff=(100, 10)), row("62-1", staff=(100, 10))],
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    second = send(
+        coordinator62,
+        [row("62-0", staff=(100, 90)), row("62-1", staff=(100, 90))],
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert WeeklySnapshot.objects.count() == 2
+    assert set(WeeklySnapshot.objects.values_list("staff_active", "upload_id")) == {(90, second.id)}
+    first.refresh_from_db()
+    assert first.status == UploadStatus.SUPERSEDED
+    assert Upload.objects.count() == 2
+
+
+def test_partial_replacement_keeps_other_organisations(coordinator62, orgs, django_capture_on_commit_callbacks):
+    first = send(
+        coordinator62,
+        [row("62-0", staff=(100, 10)), row("62-1", staff=(100, 10))],
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    send(coordinator62, [row("62-0", staff=(100, 90))], on_commit=django_capture_on_commit_callbacks)
+    values = dict(WeeklySnapshot.objects.values_list("organisation__org_id", "staff_active"))
+    assert values == {"62-0": 90, "62-1": 10}
+    first.refresh_from_db()
+    assert first.status == UploadStatus.SUCCEEDED  # one of its values still stands
+
+
+def test_same_file_twice_leaves_the_same_state(coordinator62, orgs, django_capture_on_commit_callbacks):
+    rows = [row("62-0"), row("62-1", staff=(50, 25))]
+    send(coordinator62, rows, on_commit=django_capture_on_commit_callbacks)
+    state = sorted(WeeklySnapshot.objects.values_list("organisation_id", "week", "staff_total", "staff_active"))
+    kpis = sorted(KpiValue.objects.values_list("scope", "scope_id", "kind", "kpi", "numerator", "denominator"))
+    send(coordinator62, rows, on_commit=django_capture_on_commit_callbacks)
+    assert sorted(WeeklySnapshot.objects.values_list("organisation_id", "week", "staff_total", "staff_active")) == state
+    assert sorted(KpiValue.objects.values_list("scope", "scope_id", "kind", "kpi", "numerator", "denominator")) == kpis
+
+
+def test_processing_twice_is_harmless(coordinator62, orgs, django_capture_on_commit_callbacks):
+    upload = send(coordinator62, [row("62-0")], on_commit=django_capture_on_commit_callbacks)
+    again = upload_process(upload_id=upload.id)
+    assert again.status == UploadStatus.SUCCEEDED
+    assert again.attempts == 1
+    assert WeeklySnapshot.objects.count() == 1
+
+
+def test_coordinator_refused_for_another_region(coordinator62, django_capture_on_commit_callbacks):
+    with pytest.raises(UploadRefused) as refused:
+        send(coordinator62, [row("63-0")], region_code="63", on_commit=django_capture_on_commit_callbacks)
+    assert refused.value.code == "permission_denied"
+    assert Upload.objects.count() == 0
+
+
+def test_coordinator_cannot_send_another_regions_organisation(coordinator62, django_capture_on_commit_callbacks):
+    OrganisationFactory(org_id="63-0", region=region("63"))
+    upload = send(coordinator62, [row("63-0")], on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert upload.errors[0]["column"] == "ID организации"
+    assert "63" in upload.errors[0]["message"]
+    assert WeeklySnapshot.objects.count() == 0
+
+
+def test_system_account_cannot_upload(system_user, django_capture_on_commit_callbacks):
+    with pytest.raises(UploadRefused):
+        send(system_user, [row("62-0")], on_commit=django_capture_on_commit_callbacks)
+
+
+def test_unknown_organisation_with_name_and_kind_is_registered(coordinator62, django_capture_on_commit_callbacks):
+    upload = send(
+        coordinator62,
+        [row("NEW-1", name="МБОУ СОШ № 99", kind="ОО", municipality="Новый район")],
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED, upload.errors
+    organisation = Organisation.objects.get(org_id="NEW-1")
+    assert (organisation.region.code, organisation.kind, organisation.name) == (
+        "62",
+        OrganisationKind.SCHOOL,
+        "МБОУ СОШ № 99",
+    )
+    assert organisation.municipality == Municipality.objects.get(region=region("62"), name="Новый район")
+
+
+def test_unknown_organisation_without_name_is_a_row_error(coordinator62, django_capture_on_commit_callbacks):
+    upload = send(coordinator62, [row("NEW-2")], on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert upload.errors[0]["line"] == 2
+    assert not Organisation.objects.filter(org_id="NEW-2").exists()
+
+
+def test_dry_run_does_not_register_unknown_organisations(coordinator62, django_capture_on_commit_callbacks):
+    upload = send(
+        coordinator62,
+        [row("NEW-3", name="Детский сад", kind="ДОО")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED
+    assert upload.diff["new"] == 1
+    assert not Organisation.objects.filter(org_id="NEW-3").exists()
+
+
+def test_national_file_spans_regions_with_a_region_column(ministry_user, django_capture_on_commit_callbacks):
+    OrganisationFactory(org_id="A", region=region("62"))
+    OrganisationFactory(org_id="B", region=region("63"))
+    header = ["Код региона", *HEADER]
+    upload = send(
+        ministry_user,
+        [["62", *row("A")], ["63", *row("B")]],
+        region_code=None,
+        file=csv_file([["62", *row("A")], ["63", *row("B")]], header=header),
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED, (upload.message, upload.errors)
+    assert set(WeeklySnapshot.objects.values_list("region__code", flat=True)) == {"62", "63"}
+
+
+def test_national_file_without_region_column_is_refused(ministry_user, django_capture_on_commit_callbacks):
+    OrganisationFactory(org_id="A")
+    upload = send(ministry_user, [row("A")], region_code=None, on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert "Код региона" in upload.message
+
+
+def test_future_week_is_a_row_error(coordinator62, orgs, django_capture_on_commit_callbacks):
+    upload = send(
+        coordinator62,
+        [row("62-0")],
+        week=timezone.localdate() + timedelta(weeks=2),
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.FAILED
+    assert upload.errors[0]["message"] == "Неделя ещё не наступила"
+
+
+def test_file_over_the_size_limit_is_recorded_as_failed(coordinator62, settings, django_capture_on_commit_callbacks):
+    settings.UPLOAD_MAX_BYTES = 100
+    upload = send(coordinator62, [row(f"62-{i}") for i in range(10)], on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert "МБ" in upload.message
+    assert not upload.file
+
+
+def test_not_a_table_gets_one_clear_message(coordinator62, django_capture_on_commit_callbacks):
+    junk = SimpleUploadedFile("week.csv", b"\x00\x01\x02binary\xff\xfe" * 50)
+    upload = send(coordinator62, [], file=junk, on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert upload.message and not upload.errors
+
+
+def test_stuck_upload_is_queued_again(coordinator62, orgs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):  # the broker never got it
+        upload = upload_create(user=coordinator62, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
+    Upload.objects.filter(id=upload.id).update(queued_at=timezone.now() - timedelta(minutes=10))
+    assert uploads_requeue_stuck() == [upload.id]  # inline here: queued means processed
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.SUCCEEDED
+    assert uploads_requeue_stuck() == []
+
+
+def test_fresh_queued_upload_is_left_alone(coordinator62, orgs, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        upload_create(user=coordinator62, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
+    assert uploads_requeue_stuck() == []
+
+
+def test_older_upload_processed_last_does_not_overwrite_newer_values(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        older = upload_create(
+            user=coordinator62, file=csv_file([row("62-0", staff=(100, 10))]), region=region("62"), week=WEEK
+        )
+        newer = upload_create(
+            user=coordinator62, file=csv_file([row("62-0", staff=(100, 90))]), region=region("62"), week=WEEK
+        )
+    assert upload_process(upload_id=newer.id).status == UploadStatus.SUCCEEDED
+    late = upload_process(upload_id=older.id)
+    assert late.status == UploadStatus.SUPERSEDED
+    assert WeeklySnapshot.objects.get().staff_active == 90
+    assert WeeklySnapshot.objects.get().upload_id == newer.id
+
+
+TRIGGERS = {
+    "postgresql": [
+        """CREATE FUNCTION test_boom() RETURNS trigger AS $$ BEGIN
+           IF NEW.staff_total = 777777 THEN RAISE EXCEPTION 'test: the disk is full'; END IF; RETURN NEW; END;
+           $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER test_boom BEFORE INSERT ON metrics_weeklysnapshot
+           FOR EACH ROW EXECUTE FUNCTION test_boom()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER test_boom BEFORE INSERT ON metrics_weeklysnapshot WHEN NEW.staff_total = 777777
+           BEGIN SELECT RAISE(ABORT, 'test: the disk is full'); END""",
+    ],
+}
+
+
+def test_database_error_mid_import_leaves_no_row(coordinator62, django_capture_on_commit_callbacks):
+    """The database refuses the 300th of 600 rows: the upload fails with a message and no row stays."""
+    from django.db import connection
+
+    for i in range(600):
+        OrganisationFactory(org_id=f"62-{i}")
+    with connection.cursor() as cursor:
+        for statement in TRIGGERS[connection.vendor]:
+            cursor.execute(statement)
+    rows = [row(f"62-{i}", staff=(777777, 1) if i == 300 else (100, 80)) for i in range(600)]
+    upload = send(coordinator62, rows, on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert "данные не изменены" in upload.message
+    assert WeeklySnapshot.objects.count() == 0
+    assert not KpiValue.objects.filter(week=WEEK).exists()
+    assert Organisation.objects.count() == 600
