@@ -74,6 +74,10 @@ MUNICIPALITY_MAX = 255
 XLSX_UNPACK_RATIO = 20
 XLSX_MAX_UNPACKED = 500 * 1024 * 1024
 XLSX_MAX_ENTRIES = 10_000
+# The largest sheet grid (rows × columns) read by the fast dense reader: 90,000 × 16 is 1.4 million.
+XLSX_DENSE_CELLS = 5_000_000
+_XLSX_CELL = re.compile(rb"<c[ >/]")
+_XLSX_CELL_REF = re.compile(rb"<c [^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 EXCEL_MAX_ROWS = 1_048_576
 PROGRESS_EVERY = 5000
 # Plausible years of an activity week: anything else is a typo in the date.
@@ -339,8 +343,92 @@ def _too_many_columns() -> str:
 # --- XLSX --------------------------------------------------------------------------------------
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError)
+
+
 def _parse_xlsx(data: bytes, *, max_bytes: int, progress) -> ParseResult:
     _check_xlsx_archive(data, max_bytes)
+    try:
+        dense_is_safe = _xlsx_extent_is_safe(data)
+    except _ZIP_ERRORS:
+        raise FileRejected(MSG_BAD_XLSX) from None
+    if dense_is_safe:
+        return _parse_xlsx_calamine(data, progress=progress)
+    return _parse_xlsx_openpyxl(data, progress=progress)
+
+
+def _xlsx_extent_is_safe(data: bytes) -> bool:
+    """Whether calamine may read this workbook: it builds the sheet as a dense grid, so a forged
+    cell at XFD1048576 would allocate billions of cells and abort the process. The cells' own
+    references bound the grid; a sheet whose cells carry no references goes to openpyxl, which
+    streams."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for entry in archive.infolist():
+            if not (entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")):
+                continue
+            max_row = max_col = cells = referenced = 0
+            tail = b""
+            with archive.open(entry) as sheet:
+                while chunk := sheet.read(1 << 20):
+                    # A reference split between chunks is read whole from the kept tail.
+                    text = tail + chunk
+                    cut = text.rfind(b"<")
+                    text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+                    cells += len(_XLSX_CELL.findall(text))
+                    for column, row in _XLSX_CELL_REF.findall(text):
+                        referenced += 1
+                        max_row = max(max_row, int(row))
+                        max_col = max(max_col, _column_number(column))
+            cells += len(_XLSX_CELL.findall(tail))
+            for column, row in _XLSX_CELL_REF.findall(tail):
+                referenced += 1
+                max_row, max_col = max(max_row, int(row)), max(max_col, _column_number(column))
+            if referenced < cells or max_row * max_col > XLSX_DENSE_CELLS:
+                return False
+    return True
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _parse_xlsx_calamine(data: bytes, *, progress) -> ParseResult:
+    """The fast reader (FIELD_NOTES: ~0.5 s for 100,000 rows against ~20 s for openpyxl)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not workbook.sheet_names:
+            raise FileRejected(MSG_NO_SHEET)
+        sheet = workbook.get_sheet_by_index(0)
+        values = sheet.iter_rows()
+    except FileRejected:
+        raise
+    except Exception as error:  # calamine raises its own errors for broken workbooks
+        raise FileRejected(MSG_BAD_XLSX) from error
+    serial_base = _EXCEL_1904_BASE if _xlsx_is_1904(data) else _EXCEL_1900_BASE
+    # calamine gives "" for an empty cell where openpyxl gives None.
+    rows = enumerate((tuple(None if v == "" else v for v in raw[: MAX_COLUMNS + 1]) for raw in _xlsx_rows(values)), 1)
+    header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
+    columns = _map_header(cells)
+    data_rows = _xlsx_texts((raw + (None,) * (columns.need - len(raw)) for _, raw in rows), columns.need)
+    return _parse_rows(data_rows, columns, header_line=header_line, progress=progress, serial_base=serial_base)
+
+
+def _xlsx_is_1904(data: bytes) -> bool:
+    """Whether the workbook counts dates from 1904 (old Mac Excel): serial numbers shift by 1462 days."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            workbook = archive.read("xl/workbook.xml")
+    except (KeyError, *_ZIP_ERRORS):
+        return False
+    return bool(re.search(rb"date1904=\"(1|true)\"", workbook))
+
+
+def _parse_xlsx_openpyxl(data: bytes, *, progress) -> ParseResult:
     # Imported here: openpyxl is slow to import and CSV uploads never need it.
     from openpyxl import load_workbook
     from openpyxl.utils.datetime import CALENDAR_MAC_1904
@@ -391,7 +479,7 @@ def _check_xlsx_archive(data: bytes, max_bytes: int) -> None:
             mimetype = archive.getinfo("mimetype") if "mimetype" in names else None
             if mimetype is not None and mimetype.file_size < 256 and b"opendocument" in archive.read(mimetype):
                 raise FileRejected(MSG_ODS)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError):
+    except _ZIP_ERRORS:
         # RuntimeError: what zipfile raises for encrypted or unsupported entries.
         raise FileRejected(MSG_BAD_XLSX) from None
     if not any(name.startswith("xl/") and name.rsplit("/", 1)[-1].startswith("workbook") for name in names):

@@ -939,3 +939,18 @@ def test_damaged_xlsx_gives_rows_or_file_rejected(data):
         assert rejected_file.message
         return
     _assert_well_formed(result)
+
+
+def test_workbook_with_a_forged_far_cell_is_read_without_a_dense_grid():
+    """A cell at XFD1048576 would make the dense reader allocate 17 billion cells and abort the
+    process; the pre-scan sends such a sheet to the streaming reader, which refuses it."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["ID организации", "Работники всего"])
+    sheet["XFD1048576"] = 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(FileRejected):
+        parse(buffer.getvalue(), filename="forged.xlsx")
