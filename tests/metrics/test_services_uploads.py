@@ -354,3 +354,17 @@ def test_database_error_mid_import_leaves_no_row(coordinator62, django_capture_o
     assert WeeklySnapshot.objects.count() == 0
     assert not KpiValue.objects.filter(week=WEEK).exists()
     assert Organisation.objects.count() == 600
+
+
+def test_uploaded_file_is_stored_under_a_generated_name_and_never_served(
+    coordinator62, client, django_capture_on_commit_callbacks
+):
+    hostile = SimpleUploadedFile("../../evil.html", b"<script>alert(1)</script>", content_type="text/html")
+    upload = send(coordinator62, [], file=hostile, on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    assert upload.original_name == "evil.html"
+    name = upload.file.name
+    assert name.startswith("uploads/") and name.endswith(".bin") and "evil" not in name
+    client.force_login(coordinator62)
+    for url in (f"/media/{name}", f"/{name}", f"/static/{name}"):
+        assert client.get(url).status_code == 404

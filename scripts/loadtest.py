@@ -1,0 +1,211 @@
+#!/usr/bin/env python
+"""Load test on loopback: gunicorn (2 workers) serves the federal overview, a region page and the
+KPI summary API to 20 concurrent clients for 60 s while a 90,000-row national upload is processed.
+
+    .venv/bin/python scripts/loadtest.py [--clients 20] [--seconds 60] [--orgs 90000] [--weeks 8]
+
+It builds its own PostgreSQL database (LOADTEST_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/sferum_load), never the product's, and drops it at the end.
+Bounded in time and count; traffic goes to 127.0.0.1 only. Prints requests per second,
+p50/p95/p99 latency per URL and the error count.
+"""
+
+import argparse
+import http.cookiejar
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+URLS = ["/", "/regions/62/", "/api/v1/kpis/summary/"]
+
+
+def run(command, env, **kwargs):
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, **kwargs)  # noqa: S603
+
+
+def prepare(env, args, password):
+    """The database with a national dataset and a ministry user."""
+    script = f"""
+from datetime import date, timedelta
+from metrics.benchmark import dataset_build
+from metrics.kpi import monday_of
+from metrics.services import kpi_values_rebuild
+from regions.services import user_create
+latest = monday_of(date.today()) - timedelta(weeks=2)
+dataset_build(orgs={args.orgs}, weeks=[latest - timedelta(weeks=i) for i in range({args.weeks})][::-1])
+kpi_values_rebuild()
+user_create(username="loadtest", password="{password}", role="ministry")
+"""
+    run([sys.executable, "manage.py", "migrate", "-v0"], env)
+    run([sys.executable, "manage.py", "shell", "-c", script], env)
+
+
+def national_upload(env):
+    """The national import through the real path, in its own process, as a worker runs it."""
+    script = """
+import time
+from datetime import date, timedelta
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from metrics.benchmark import national_file
+from metrics.kpi import monday_of
+from metrics.services import upload_create, upload_process
+from regions.models import Organisation, Region
+orgs = list(Organisation.objects.order_by("id").values_list("id", "org_id", "region_id", "kind"))
+content = national_file(orgs, seed=1, regions=dict(Region.objects.values_list("id", "code")))
+start = time.perf_counter()
+week = monday_of(date.today()) - timedelta(weeks=1)
+upload = upload_create(user=get_user_model().objects.get(username="loadtest"), region=None,
+                       file=SimpleUploadedFile("national.csv", content), week=week)
+upload = upload_process(upload_id=upload.id)
+print(f"national upload: {upload.status}, {upload.rows_imported} rows in {time.perf_counter() - start:.2f} s")
+"""
+    return subprocess.Popen([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env)  # noqa: S603
+
+
+def login(password):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{BASE}/accounts/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": "loadtest", "password": password, "csrfmiddlewaretoken": token})
+    request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 address
+        f"{BASE}/accounts/login/", data=data.encode(), headers={"Referer": BASE}
+    )
+    opener.open(request, timeout=10)
+    return opener
+
+
+def client(opener, deadline, results, errors, index):
+    n = index
+    while time.monotonic() < deadline:
+        url = URLS[n % len(URLS)]
+        n += 1
+        start = time.perf_counter()
+        try:
+            response = opener.open(BASE + url, timeout=30)
+            response.read()
+            ok = response.status == 200
+        except (urllib.error.URLError, TimeoutError, ConnectionError):
+            ok = False
+        elapsed = time.perf_counter() - start
+        results[url].append(elapsed)
+        if not ok:
+            errors[url] += 1
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--orgs", type=int, default=90000)
+    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    args.seconds = min(args.seconds, 600)  # bounded whatever is asked
+    args.clients = min(args.clients, 100)
+
+    url = os.environ.get("LOADTEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sferum_load")
+    name = urllib.parse.urlparse(url).path.lstrip("/")
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    password = secrets.token_urlsafe(16)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": "",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "sferum_migration.settings.base",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(prefix="sferum-load-media-"),
+    }
+    sql = f'DROP DATABASE IF EXISTS "{name}"; '
+    run(["psql", server, "-qc", sql], env)
+    run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], env)
+    gunicorn = None
+    try:
+        print(f"building {args.orgs} organisations × {args.weeks} weeks …", flush=True)
+        prepare(env, args, password)
+        run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+        gunicorn = subprocess.Popen(  # noqa: S603
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "sferum_migration.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                "2",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{BASE}/accounts/login/", timeout=2)  # noqa: S310
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        openers = [login(password) for _ in range(args.clients)]
+        results, errors = defaultdict(list), defaultdict(int)
+        deadline = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=client, args=(o, deadline, results, errors, i)) for i, o in enumerate(openers)
+        ]
+        print(f"{args.clients} clients for {args.seconds} s; the national upload starts after 5 s", flush=True)
+        for thread in threads:
+            thread.start()
+        time.sleep(5)
+        upload = national_upload(env)
+        for thread in threads:
+            thread.join()
+        upload.wait(timeout=300)
+        total = sum(len(v) for v in results.values())
+        print("\n| url | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for path in URLS:
+            values = results[path]
+            print(
+                f"| {path} | {len(values)} | {len(values) / args.seconds:.1f} | {percentile(values, 50) * 1000:.0f} | "
+                f"{percentile(values, 95) * 1000:.0f} | {percentile(values, 99) * 1000:.0f} | {errors[path]} |"
+            )
+        everything = [v for values in results.values() for v in values]
+        print(
+            f"| all | {total} | {total / args.seconds:.1f} | {statistics.median(everything) * 1000:.0f} | "
+            f"{percentile(everything, 95) * 1000:.0f} | {percentile(everything, 99) * 1000:.0f} | "
+            f"{sum(errors.values())} |"
+        )
+        return 1 if sum(errors.values()) else 0
+    finally:
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(20)
+        if not args.keep:
+            run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
