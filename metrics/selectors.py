@@ -356,7 +356,12 @@ def organisation_series(*, organisation) -> list[dict]:
 
     targets = kpi_targets()
     rows = []
-    for snapshot in WeeklySnapshot.objects.filter(organisation=organisation).select_related("upload").order_by("week"):
+    for snapshot in (
+        WeeklySnapshot.objects.filter(organisation=organisation)
+        .select_related("upload")
+        .defer("upload__errors", "upload__diff")
+        .order_by("week")
+    ):
         counts = {f: getattr(snapshot, f) for f in COUNT_FIELDS}
         rows.append(
             {

@@ -1,0 +1,82 @@
+"""Forms of the pages: input validation only."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from metrics.choices import KpiCode, ScheduleStatus, UploadMode
+from metrics.kpi import monday_of
+from regions.models import FederalDistrict, Region
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Файл"), help_text=_("CSV (UTF-8 или Windows-1251; разделитель «;», «,» или табуляция) или XLSX.")
+    )
+    region = forms.ModelChoiceField(
+        label=_("Регион"),
+        queryset=Region.objects.order_by("code"),
+        required=False,
+        empty_label=_("— национальный файл со столбцом «Код региона» —"),
+    )
+    week = forms.DateField(
+        label=_("Неделя"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Любой день недели; не нужна, если в файле есть столбец «Неделя»."),
+    )
+    mode = forms.ChoiceField(label=_("Режим"), choices=UploadMode.choices, initial=UploadMode.ATOMIC)
+    dry_run = forms.BooleanField(label=_("Только проверить, ничего не сохранять"), required=False)
+
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if region is not None:
+            # A coordinator reports for their own region only: the choice is fixed.
+            self.fields["region"].queryset = Region.objects.filter(pk=region.pk)
+            self.fields["region"].initial = region
+            self.fields["region"].required = True
+            self.fields["region"].empty_label = None
+
+
+class PageFilterForm(forms.Form):
+    """Filters every KPI page shares: the week (any day of it) and the KPI the rankings use.
+
+    A page never fails on a bad parameter: an invalid value is ignored and the default applies.
+    """
+
+    week = forms.DateField(label=_("Неделя"), required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"])
+    kpi = forms.ChoiceField(label=_("Показатель"), required=False, choices=KpiCode.choices)
+
+    def value(self, name, default=None):
+        """A field's clean value, or ``default`` when it is absent or invalid."""
+        if not self.is_bound:
+            return default
+        self.is_valid()
+        value = self.cleaned_data.get(name)
+        return default if value in (None, "") else value
+
+    def week_value(self):
+        """The Monday of the week asked for, or None."""
+        day = self.value("week")
+        return monday_of(day) if day else None
+
+
+class OverviewFilterForm(PageFilterForm):
+    """The federal overview's filters on top of the week and the KPI."""
+
+    district = forms.ModelChoiceField(
+        label=_("Федеральный округ"),
+        queryset=FederalDistrict.objects.order_by("order"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Все округа"),
+    )
+    pilot = forms.TypedChoiceField(
+        label=_("Пилотные"),
+        required=False,
+        choices=[("", _("Все регионы")), ("1", _("Только пилотные")), ("0", _("Кроме пилотных"))],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+    )
+    status = forms.ChoiceField(
+        label=_("Статус графика"), required=False, choices=[("", _("Любой статус")), *ScheduleStatus.choices]
+    )

@@ -1,0 +1,141 @@
+"""Table downloads: CSV for Russian Excel (BOM, `;`), XLSX that opens, formulas neutralised,
+numbers kept numeric, the same filters as the pages."""
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.exports import csv_bytes, neutralise, xlsx_bytes
+from metrics.services import kpi_values_rebuild
+from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+7 школа", "-1 гимназия", "@SUM(A1)"]
+
+
+def read_csv(response) -> list[list[str]]:
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
+def read_xlsx(response) -> list[tuple]:
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    return list(sheet.iter_rows(values_only=True))
+
+
+@pytest.fixture
+def data(db):
+    municipality = MunicipalityFactory(name="=cmd|' /C calc'!A0")
+    for name in ["МБОУ СОШ № 1", *FORMULAS]:
+        organisation = OrganisationFactory(name=name, municipality=municipality)
+        SnapshotFactory(organisation=organisation, week=WEEK - timedelta(weeks=1), staff_active=40)
+        SnapshotFactory(organisation=organisation, week=WEEK, staff_active=50)
+    kpi_values_rebuild()
+    return municipality
+
+
+@pytest.fixture
+def logged_in(client, ministry_user):
+    client.force_login(ministry_user)
+    return client
+
+
+def test_csv_has_a_bom_semicolons_and_decimal_commas():
+    body = csv_bytes(["Регион", "Доля, %"], [("Рязанская область", 75.5), ("Москва", None)])
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    assert text.splitlines() == ["Регион;Доля, %", "Рязанская область;75,5000", "Москва;"]
+
+
+def test_formula_like_text_is_neutralised_and_numbers_are_not():
+    for value in [*FORMULAS, "\tx", "\rx"]:
+        assert neutralise(value) == "'" + value
+    assert neutralise(-5) == -5
+    assert neutralise(3.5) == 3.5
+    assert neutralise("Школа") == "Школа"
+    rows = list(
+        load_workbook(io.BytesIO(xlsx_bytes(["a", "b", "c"], [("=1+1", -2, 0.5)])), read_only=True).active.values
+    )
+    assert rows[1] == ("'=1+1", -2, 0.5)
+
+
+def test_regions_csv_lists_every_region_with_the_page_filters(logged_in, data):
+    response = logged_in.get("/regions.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="regiony-{WEEK:%Y-%m-%d}.csv"'
+    rows = read_csv(response)
+    assert rows[0][:4] == ["Код", "Регион", "Федеральный округ", "Пилотный"]
+    assert len(rows) == 1 + 89
+    ryazan = next(row for row in rows if row[0] == "62")
+    assert ryazan[4] == "50,0000"  # staff activity, % (50 of 100)
+    assert ryazan[-3:-1] == ["5", "5"]
+    filtered = read_csv(logged_in.get("/regions.csv", {"district": "ЦФО", "week": "2025-10-29"}))
+    assert {row[2] for row in filtered[1:]} == {"ЦФО"}
+
+
+def test_regions_xlsx_opens_and_keeps_numbers_numeric(logged_in, data):
+    response = logged_in.get("/regions.xlsx")
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = read_xlsx(response)
+    header = rows[0]
+    ryazan = dict(zip(header, next(row for row in rows if row[0] == "62"), strict=False))
+    assert ryazan["Регион"] == "Рязанская область"
+    assert isinstance(ryazan["Пилотный"], bool)
+    assert ryazan["Активность работников, %"] == pytest.approx(50.0)
+    assert type(ryazan["Организаций отчиталось"]) is int and ryazan["Организаций отчиталось"] == 5
+    moscow = next(row for row in rows if row[0] == "77")
+    assert moscow[4] is None  # no data: an empty cell, not 0
+
+
+def test_lagging_organisations_neutralise_hostile_names(logged_in, data):
+    rows = read_xlsx(logged_in.get("/regions/62/lagging.xlsx"))
+    assert rows[0][:3] == ("ID организации", "Наименование", "Тип")
+    names = {row[1] for row in rows[1:]}
+    assert {"'" + formula for formula in FORMULAS} <= names
+    assert "МБОУ СОШ № 1" in names
+    assert {row[3] for row in rows[1:]} == {"'=cmd|' /C calc'!A0"}
+    assert all(type(row[6]) in (int, float) and row[6] == 50 for row in rows[1:])
+    csv_rows = read_csv(logged_in.get("/regions/62/lagging.csv"))
+    assert '\'=HYPERLINK("http://x","y")' in {row[1] for row in csv_rows}
+
+
+def test_municipalities_export(logged_in, data):
+    rows = read_csv(logged_in.get("/regions/62/municipalities.csv"))
+    assert rows[0][0] == "Муниципалитет"
+    assert rows[1][0] == "'=cmd|' /C calc'!A0"
+    assert rows[1][2] == "50,0000"
+
+
+def test_municipality_organisations_export(logged_in, data):
+    rows = read_xlsx(logged_in.get(f"/municipalities/{data.pk}/organisations.xlsx", {"week": WEEK.isoformat()}))
+    assert len(rows) == 1 + 5
+    assert {row[4] for row in rows[1:]} == {False}  # 50 % staff activity: none ready
+
+
+def test_organisation_weeks_export_has_dates_counts_and_kpis(logged_in, data):
+    organisation = OrganisationFactory(name="Гимназия")
+    SnapshotFactory(organisation=organisation, week=WEEK, staff_active=75)
+    response = logged_in.get(f"/organisations/{organisation.pk}/weeks.xlsx")
+    assert response["Content-Disposition"] == f'attachment; filename="nedeli-organizatsii-{organisation.pk}.xlsx"'
+    header, row = read_xlsx(response)
+    assert header[:3] == ("Неделя", "Работники всего", "Работники активные")
+    assert row[0] == datetime(WEEK.year, WEEK.month, WEEK.day)
+    assert row[1:3] == (100, 75)
+    assert row[11] == pytest.approx(75.0)
+    csv_rows = read_csv(logged_in.get(f"/organisations/{organisation.pk}/weeks.csv"))
+    assert csv_rows[1][0] == WEEK.strftime("%d.%m.%Y")
+
+
+def test_exports_need_a_login(client, data):
+    response = client.get("/regions.csv")
+    assert response.status_code == 302
+
+
+def test_a_week_without_data_exports_empty_kpis(logged_in, data):
+    rows = read_csv(logged_in.get("/regions/62/municipalities.csv", {"week": date(2024, 1, 3).isoformat()}))
+    assert rows[1][2] == ""
