@@ -30,11 +30,12 @@ class UploadForm(forms.Form):
     def __init__(self, *args, region=None, **kwargs):
         super().__init__(*args, **kwargs)
         if region is not None:
-            # A coordinator reports for their own region only: the choice is fixed.
-            self.fields["region"].queryset = Region.objects.filter(pk=region.pk)
-            self.fields["region"].initial = region
-            self.fields["region"].required = True
-            self.fields["region"].empty_label = None
+            # A coordinator is offered their own region only. The field still accepts any region,
+            # so that another region is refused by the upload service's scope check (403).
+            field = self.fields["region"]
+            field.initial = region
+            field.required = True
+            field.widget.choices = [(region.pk, str(region))]
 
 
 class PageFilterForm(forms.Form):

@@ -466,7 +466,8 @@ def upload_list(request):
                 return redirect(upload)
     filterset = UploadFilterSet(request.GET or None, queryset=uploads_visible_to(user=request.user))
     code = request.GET.get("region")
-    if code and own_region is not None and code != own_region.code:
+    asked = Region.objects.filter(code=code).first() if code else None
+    if asked is not None and not user_can_view_region_uploads(request.user, asked):
         raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
