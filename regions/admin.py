@@ -6,6 +6,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from metrics.models import StageTarget
 
@@ -159,3 +161,18 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# API tokens: DRF's own token admin, with the user picked by autocomplete (search by username) and
+# the key shown on the token's page. The flow for an external system is in regions/api/views.py.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(DRFTokenAdmin):
+    autocomplete_fields = ("user",)
+    list_select_related = ("user",)
+    readonly_fields = ("key", "created")
+
+    def get_fields(self, request, obj=None):
+        return ("user",) if obj is None else ("user", "key", "created")

@@ -13,3 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("sferum_migration.api_urls")),
 ]
+
+# JSON under /api/, Django's own pages elsewhere (used when DEBUG is off).
+handler404 = "sferum_migration.api.handler404"
+handler500 = "sferum_migration.api.handler500"

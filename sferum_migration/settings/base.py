@@ -197,7 +197,7 @@ SPECTACULAR_SETTINGS = {
         "KPI перехода Сферума в национальный мессенджер MAX по регионам и неделям. "
         "Токен: `POST /api/v1/auth/token/`, затем заголовок `Authorization: Token <token>`. "
         "Доли (`value`, `target`) — в [0, 1]; `value` null — нет данных. "
-        "Ошибки — JSON `{\"detail\": …}` или `{поле: [сообщения]}`."
+        'Ошибки — JSON `{"detail": …}` или `{поле: [сообщения]}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

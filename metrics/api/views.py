@@ -1,0 +1,209 @@
+"""Metrics API views: thin — check access, call a selector or service, shape the answer."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from regions.models import Region
+from regions.selectors import user_can_view_region_uploads
+
+from ..choices import ScopeType
+from ..fields import COUNT_FIELDS
+from ..filtersets import SnapshotFilterSet, UploadFilterSet
+from ..models import WeeklySnapshot
+from ..selectors import (
+    country_summary,
+    latest_week_with_data,
+    region_kpi_history,
+    scope_kpi_status,
+    uploads_all,
+    uploads_visible_to,
+)
+from ..services import UploadRefused, upload_create
+from .serializers import (
+    HistoryQuerySerializer,
+    KpiHistorySerializer,
+    KpiSummarySerializer,
+    RegionKpisSerializer,
+    SnapshotSerializer,
+    SummaryQuerySerializer,
+    UploadCreateSerializer,
+    UploadListSerializer,
+    UploadSerializer,
+    WeekQuerySerializer,
+)
+
+NO_DATA_NOTE = (
+    "Неделя без данных — ответ 200: `value`, `met`, `delta` равны null, числитель и знаменатель 0, "
+    "`has_data` false. Без `week` — последняя неделя, за которую есть данные по России; "
+    "если данных нет совсем, `week` равен null."
+)
+
+
+class RegionScopedView(generics.GenericAPIView):
+    """A call about one region, found by its subject code (unknown code: 404)."""
+
+    queryset = Region.objects.all()
+    lookup_field = "code"
+    filter_backends = []
+    pagination_class = None
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(_("Нет региона с кодом «%(code)s».") % {"code": self.kwargs["code"]}) from None
+
+    def query(self, serializer_class):
+        query = serializer_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+class RegionKpisView(RegionScopedView):
+    serializer_class = RegionKpisSerializer
+
+    @extend_schema(
+        summary="KPI региона за неделю",
+        description="Четыре показателя региона за неделю: значение, цель, выполнение, изменение за неделю, "
+        "статус по графику и прогноз даты достижения цели. Доли — в [0, 1]. " + NO_DATA_NOTE,
+        parameters=[WeekQuerySerializer],
+        responses={200: RegionKpisSerializer},
+    )
+    def get(self, request, code):
+        region = self.get_object()
+        week = self.query(WeekQuerySerializer).get("week") or latest_week_with_data()
+        state = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week)
+        return Response(RegionKpisSerializer({"region": region, **state}).data)
+
+
+class RegionKpiHistoryView(RegionScopedView):
+    serializer_class = KpiHistorySerializer
+
+    @extend_schema(
+        summary="История KPI региона",
+        description="Понедельный ряд одного показателя региона (недели с данными, от старых к новым), "
+        "его цель и сроки этапов дорожной карты региона. Неизвестный код показателя — 400 со списком допустимых.",
+        parameters=[HistoryQuerySerializer],
+        responses={200: KpiHistorySerializer},
+    )
+    def get(self, request, code):
+        region = self.get_object()
+        kpi = self.query(HistoryQuerySerializer)["kpi"]
+        return Response(KpiHistorySerializer(region_kpi_history(region=region, kpi=kpi)).data)
+
+
+class KpiSummaryView(APIView):
+    @extend_schema(
+        summary="KPI России и сводка по регионам",
+        description="Показатели России за неделю и по одной строке на регион (из предрасчитанных значений), "
+        "с фильтрами по федеральному округу и пилотности. " + NO_DATA_NOTE,
+        parameters=[SummaryQuerySerializer],
+        responses={200: KpiSummarySerializer},
+    )
+    def get(self, request):
+        query = SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        week = query.validated_data.get("week") or latest_week_with_data()
+        summary = country_summary(
+            week=week,
+            district=query.validated_data.get("federal_district"),
+            pilot=query.validated_data.get("pilot"),
+        )
+        return Response(KpiSummarySerializer(summary).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Недельные срезы активности",
+        description="Строки организаций по неделям, новые недели первыми. Фильтры `region` и `week` "
+        "идут по индексу (неделя, регион); `week` — понедельник недели.",
+    ),
+)
+class SnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = SnapshotSerializer
+    filterset_class = SnapshotFilterSet
+    # Newest week first, in the order of a backward scan of the (week, region) index: the first page
+    # of 4.7M rows reads 100 of them (ascending regions would sort a whole week). No client-chosen
+    # ordering over millions of rows.
+    filter_backends = [DjangoFilterBackend]
+    queryset = (
+        WeeklySnapshot.objects.select_related("organisation", "region")
+        .only("id", "week", "upload_id", "updated_at", *COUNT_FIELDS, "organisation__org_id", "region__code")
+        .order_by("-week", "-region_id", "-id")
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="История загрузок",
+        description="Загрузки, которые видит учётная запись: все — министерству и администратору, "
+        "своего региона — координатору. Ошибки строк — в ответе по одной загрузке.",
+    ),
+    retrieve=extend_schema(summary="Загрузка: статус, счётчики и все ошибки строк"),
+)
+class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Weekly activity files: send one, follow its status, read the upload history."""
+
+    serializer_class = UploadSerializer
+    filterset_class = UploadFilterSet
+    parser_classes = [MultiPartParser, FormParser]
+    ordering_fields = ["created_at", "id"]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        uploads = uploads_visible_to(user=self.request.user)
+        if self.action == "list":
+            # A failed national file carries up to one error per row; the list leaves them out.
+            uploads = uploads.defer("errors", "diff")
+        return uploads
+
+    def get_serializer_class(self):
+        return UploadListSerializer if self.action == "list" else UploadSerializer
+
+    def list(self, request, *args, **kwargs):
+        uploads = self.filter_queryset(self.get_queryset())  # a malformed filter is a 400 first
+        code = request.query_params.get("region")
+        if code:
+            region = Region.objects.filter(code=code).first()
+            if region is not None and not user_can_view_region_uploads(request.user, region):
+                raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
+        page = self.paginate_queryset(uploads)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        # Looked up among all uploads so that another region's upload answers 403, not 404.
+        upload = get_object_or_404(uploads_all(), pk=kwargs["pk"])
+        if not user_can_view_region_uploads(request.user, upload.region):
+            raise PermissionDenied(_("Эта загрузка относится к другому региону."))
+        return Response(UploadSerializer(upload).data)
+
+    @extend_schema(
+        summary="Отправить файл недельной активности",
+        description="Файл сохраняется как прислан и ставится в очередь на импорт: ответ 202 сразу, "
+        "статус и ошибки — по `GET /api/v1/uploads/{id}/` (ссылка в заголовке `Location`). "
+        "Координатор — только по своему региону (иначе 403, ничего не сохраняется); "
+        "без `region` — национальный файл со столбцом «Код региона» (только министерство).",
+        request=UploadCreateSerializer,
+        responses={202: UploadSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        form = UploadCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            upload = upload_create(user=request.user, **form.validated_data)
+        except UploadRefused as refused:
+            if refused.code == "permission_denied":
+                raise PermissionDenied(refused.message) from refused
+            raise ValidationError({"detail": refused.message}) from refused
+        upload = uploads_all().get(pk=upload.pk)
+        location = reverse("api:upload-detail", kwargs={"pk": upload.pk}, request=request)
+        return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -1,0 +1,57 @@
+"""What every call of /api/v1/ shares: pagination and JSON errors (the schema side: api_schema.py).
+
+Imported by DRF's settings while rest_framework itself loads: nothing here may import its views' modules."""
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+API_PREFIX = "/api/"
+
+
+class ApiPagination(PageNumberPagination):
+    """`count`, `next`, `previous`, `results`; the client may ask for up to 1000 rows a page."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the request errors Django raises itself (a body over the size limit);
+    every error answers JSON, also from the views that render YAML (schema) or HTML (Swagger UI)."""
+    response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, RequestDataTooBig):
+        response = Response(
+            {"detail": _("Тело запроса слишком велико.")}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    elif response is None and isinstance(exc, SuspiciousOperation):
+        response = Response({"detail": _("Некорректный запрос.")}, status=status.HTTP_400_BAD_REQUEST)
+    request = context.get("request")
+    if response is not None and request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def handler404(request, exception=None):
+    """An unknown address under /api/ answers JSON; the pages keep Django's own 404."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Адрес не найден.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """An unexpected error under /api/ answers JSON; the pages keep Django's own 500."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Внутренняя ошибка сервера.")}, status=500)
+    return defaults.server_error(request)

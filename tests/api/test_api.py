@@ -1,0 +1,82 @@
+"""What every call shares (sferum_migration/api.py): JSON errors, also for unknown addresses and
+server errors under /api/, and the page size."""
+
+import pytest
+from django.test import Client
+from django.urls import path
+
+from sferum_migration import api
+from sferum_migration.urls import urlpatterns as project_urlpatterns
+
+pytestmark = pytest.mark.django_db
+
+
+def explode(request):
+    raise RuntimeError("boom")
+
+
+urlpatterns = [*project_urlpatterns, path("api/v1/explode/", explode), path("explode/", explode)]
+handler404 = api.handler404
+handler500 = api.handler500
+
+
+def test_unknown_api_address_is_404_json_even_anonymous():
+    response = Client().get("/api/v1/no-such-call/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+
+
+def test_unknown_page_address_keeps_the_html_404(ministry_user):
+    client = Client()
+    client.force_login(ministry_user)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_server_error_under_api_is_500_json(settings, ministry_user):
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    client.force_login(ministry_user)
+    response = client.get("/api/v1/explode/")
+    assert response.status_code == 500
+    assert response.json()["detail"]
+
+
+def test_a_server_error_of_a_page_keeps_the_html_500(settings, ministry_user):
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    client.force_login(ministry_user)
+    response = client.get("/explode/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_body_over_the_size_limit_is_413_json(token_client, ministry_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    client = token_client(ministry_user)
+    response = client.post("/api/v1/uploads/", {"region": "62", "week": "2025-10-27", "mode": "x" * 200})
+    assert response.status_code == 413
+    assert response.json()["detail"]
+
+
+def test_malformed_json_is_400_json():
+    response = Client().post("/api/v1/auth/token/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_schema_errors_are_json_not_yaml():
+    response = Client().get("/api/v1/schema/")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+
+
+def test_page_size_is_chosen_by_the_client_up_to_a_limit(token_client, ministry_user):
+    client = token_client(ministry_user)
+    assert len(client.get("/api/v1/regions/", {"page_size": 5}).json()["results"]) == 5
+    assert len(client.get("/api/v1/regions/", {"page_size": 100000}).json()["results"]) == 89
+    assert api.ApiPagination.max_page_size == 1000
+    last = client.get("/api/v1/regions/", {"page": "last", "page_size": 50}).json()
+    assert last["next"] is None and last["previous"] and len(last["results"]) == 39
