@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Max, Min
 from django.utils.translation import gettext_lazy as _
 
+from .fields import COUNT_FIELDS
 from .models import KpiDefinition, KpiValue, ScopeStatus, StageTarget, Upload, WeeklySnapshot
 
 # How many row errors the upload page of the admin shows; the full report is on the upload page.
@@ -146,22 +147,7 @@ class UploadAdmin(ViewOnlyAdmin):
 class WeeklySnapshotAdmin(ViewOnlyAdmin):
     """Values change only through uploads, so each one keeps its source upload and the KPIs stay in step."""
 
-    list_display = (
-        "organisation",
-        "region",
-        "week",
-        "staff_total",
-        "staff_active",
-        "students_total",
-        "students_active",
-        "parents_total",
-        "parents_active",
-        "officials_total",
-        "officials_active",
-        "sferum_total",
-        "sferum_max_only",
-        "upload",
-    )
+    list_display = ("organisation", "region", "week", *COUNT_FIELDS, "upload")
     list_filter = ("region", WeekListFilter)
     list_select_related = ("organisation", "region", "upload")
     search_fields = ("organisation__org_id", "organisation__name")

@@ -21,27 +21,14 @@ from regions.services import roadmap_create_regional, user_create
 from sferum_migration.db import bulk_insert
 
 from .choices import KpiCode
+from .fields import COUNT_FIELDS
 from .kpi import monday_of
 from .models import WeeklySnapshot
 from .services import kpi_values_rebuild
 
 BATCH_SIZE = 2000
-SNAPSHOT_FIELDS = (
-    "organisation",
-    "region",
-    "week",
-    "staff_total",
-    "staff_active",
-    "students_total",
-    "students_active",
-    "parents_total",
-    "parents_active",
-    "officials_total",
-    "officials_active",
-    "sferum_total",
-    "sferum_max_only",
-    "updated_at",
-)
+# The order of the tuples written below: the count columns in COUNT_FIELDS order.
+SNAPSHOT_FIELDS = ("organisation", "region", "week", *COUNT_FIELDS, "updated_at")
 DEMO_ORG_PREFIX = "DEMO-"
 DEMO_FIRST_WEEK = date(2025, 8, 4)
 PILOT_REGION_CODES = ("16", "50", "52", "62", "63", "77")

@@ -314,7 +314,11 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
 
     targets = kpi_targets()
     snapshots = WeeklySnapshot.objects.filter(region=region, week=week)
-    organisations = Organisation.objects.filter(region=region).select_related("municipality")
+    organisations = (
+        Organisation.objects.filter(region=region)
+        .select_related("municipality")
+        .only("id", "org_id", "name", "kind", "region_id", "diary_integrated", "municipality__name")
+    )
     if municipality is not None:
         snapshots = snapshots.filter(organisation__municipality=municipality)
         organisations = organisations.filter(municipality=municipality)
