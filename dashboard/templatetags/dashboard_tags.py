@@ -1,5 +1,6 @@
 """Small presentation helpers of the pages and charts: Russian number formats and status labels."""
 
+import math
 from datetime import date
 from urllib.parse import urlencode
 
@@ -27,7 +28,11 @@ def percent(value, digits: int = 1) -> str:
     """A fraction as a Russian percentage, «75,3 %»; «—» for no data."""
     if value is None or value == "":
         return "—"
-    return f"{_decimal(float(value) * 100, int(digits))}{NBSP}%"
+    shown = float(value) * 100
+    # Truncated, not rounded: 99.97 % under a 100 % target must not read «100,0 %» beside «not met».
+    scale = 10 ** int(digits)
+    shown = math.floor(shown * scale + 1e-9) / scale
+    return f"{_decimal(shown, int(digits))}{NBSP}%"
 
 
 @register.filter

@@ -292,3 +292,11 @@ def test_timeline_colours_stages_by_their_schedule_status():
     colours = figure["data"][0]["marker"]["color"]
     assert len(set(colours)) == 4
     assert "Статус: Просрочено" in figure["data"][0]["hovertext"][0]
+
+
+def test_percent_below_a_full_target_never_reads_as_full():
+    from dashboard.templatetags.dashboard_tags import percent
+
+    assert percent(0.9997) == "99,9\u00a0%"
+    assert percent(1.0) == "100,0\u00a0%"
+    assert percent(0.753) == "75,3\u00a0%"
