@@ -1,6 +1,7 @@
 """The jobs on a real Celery worker and a real Redis broker: nothing lost when the broker is down,
 a killed worker's import done again cleanly. Runs in CI's PostgreSQL + Redis pass (`live_worker`)."""
 
+import os
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -112,3 +113,101 @@ def test_worker_killed_mid_import_is_processed_again_cleanly(live_worker, coordi
     assert done.attempts == 2
     assert WeeklySnapshot.objects.count() == n
     assert WeeklySnapshot.objects.filter(upload=done, staff_active=80).count() == n
+
+
+def test_two_uploads_of_one_region_week_at_the_same_moment(live_worker, coordinator62):
+    """Both end, no deadlock is left hanging, no mixed rows: every value is the later upload's."""
+    import threading
+
+    from django.db import connection
+
+    from metrics.services import upload_process
+
+    n = 3000
+    Organisation.objects.bulk_create(
+        [Organisation(org_id=f"62-{i}", name=f"Школа {i}", kind="school", region=region("62")) for i in range(n)]
+    )
+    with broker_down():  # both stay queued: the two runs below are the jobs, side by side
+        first = upload_create(
+            user=coordinator62,
+            file=csv_file([row(f"62-{i}", staff=(100, 10)) for i in range(n)]),
+            region=region("62"),
+            week=WEEK,
+        )
+        second = upload_create(
+            user=coordinator62,
+            file=csv_file([row(f"62-{i}", staff=(100, 90)) for i in range(n)]),
+            region=region("62"),
+            week=WEEK,
+        )
+    results = {}
+    start = threading.Barrier(2)
+
+    def run(upload_id):
+        start.wait()
+        try:
+            results[upload_id] = upload_process(upload_id=upload_id).status
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(u.id,)) for u in (second, first)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "an import hung"
+    assert results[second.id] == UploadStatus.SUCCEEDED
+    assert results[first.id] in (UploadStatus.SUCCEEDED, UploadStatus.SUPERSEDED)
+    assert WeeklySnapshot.objects.count() == n
+    assert set(WeeklySnapshot.objects.values_list("staff_active", "upload_id").distinct()) == {(90, second.id)}
+
+
+def test_status_is_read_correctly_after_the_web_app_restarts(live_worker, coordinator62):
+    """The job runs in the worker; a web process started anew reads its status from the database."""
+    import json
+    import urllib.request
+
+    from rest_framework.authtoken.models import Token
+
+    registry(20000)
+    token = Token.objects.create(user=coordinator62).key
+    upload = upload_create(
+        user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(20000)]), region=region("62"), week=WEEK
+    )
+    wait_for(upload.id, {UploadStatus.PROCESSING, UploadStatus.SUCCEEDED})
+    # A web process of its own: gunicorn on the same database, started after the job began.
+    import subprocess
+    import sys
+
+    port = 8790 + (os.getpid() % 100)
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "sferum_migration.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env={**live_worker.env, "DJANGO_SETTINGS_MODULE": "sferum_migration.settings.test"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and status != UploadStatus.SUCCEEDED:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v1/uploads/{upload.id}/", headers={"Authorization": f"Token {token}"}
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+                    status = json.load(response)["status"]
+                assert status in (UploadStatus.QUEUED, UploadStatus.PROCESSING, UploadStatus.SUCCEEDED)
+            except OSError:
+                pass  # still starting
+            time.sleep(0.2)
+    finally:
+        web.terminate()
+        web.wait(20)
+    assert status == UploadStatus.SUCCEEDED
