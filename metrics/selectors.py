@@ -346,11 +346,65 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
     return rows
 
 
-def organisations_lagging(*, region, week: date, limit: int = 20) -> list[dict]:
-    """The organisations that hold a region back most: no data first, then the lowest share of target."""
-    rows = [r for r in organisations_readiness(region=region, week=week) if not r["ready"]]
-    rows.sort(key=lambda r: (r["kpis"] is not None, r["worst"] if r["worst"] is not None else 0))
-    return rows[:limit]
+def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list[dict]:
+    """The organisations that hold a region back most: no data first, then the lowest share of
+    target. Every organisation is scored over plain tuples (a region may have thousands); rows with
+    model instances are built only for those returned. Four queries."""
+    from regions.models import Organisation
+
+    from .fields import COUNT_FIELDS
+    from .kpi import KPI_FORMULAS
+    from .models import WeeklySnapshot
+
+    targets = kpi_targets()
+    # Per KPI: the count positions of its numerator and denominator, and its target as a ratio of
+    # integers, so "below target" is decided exactly without Decimal arithmetic per organisation.
+    position = {name: i for i, name in enumerate(COUNT_FIELDS)}
+    formulas = [
+        ([position[f] for f in num], [position[f] for f in den], *Decimal(targets[code]).as_integer_ratio())
+        for code, (num, den) in KPI_FORMULAS.items()
+    ]
+    counts_by_org = {
+        row[0]: row[1:]
+        for row in WeeklySnapshot.objects.filter(region=region, week=week).values_list("organisation_id", *COUNT_FIELDS)
+    }
+    ranked = []
+    for organisation_id, name in Organisation.objects.filter(region=region).values_list("id", "name"):
+        counts = counts_by_org.get(organisation_id)
+        if counts is None:
+            ranked.append((False, 0.0, name, organisation_id))
+            continue
+        below, worst = False, None
+        for num_at, den_at, target_num, target_den in formulas:
+            numerator = sum(counts[i] for i in num_at)
+            denominator = sum(counts[i] for i in den_at)
+            if not denominator:
+                continue
+            below = below or numerator * target_den < target_num * denominator
+            if target_num:
+                share = numerator * target_den / (target_num * denominator)
+                worst = share if worst is None else min(worst, share)
+        if below:
+            ranked.append((True, worst or 0.0, name, organisation_id))
+    ranked.sort()
+    chosen = ranked if limit is None else ranked[:limit]
+    organisations = (
+        Organisation.objects.select_related("municipality")
+        .only("id", "org_id", "name", "kind", "region_id", "diary_integrated", "municipality__name")
+        .in_bulk([organisation_id for *_rest, organisation_id in chosen])
+    )
+    rows = []
+    for has_data, worst, _name, organisation_id in chosen:
+        organisation = organisations[organisation_id]
+        if not has_data:
+            rows.append(
+                {"organisation": organisation, "kpis": None, "ready": False, "blocking": ["no_data"], "worst": None}
+            )
+            continue
+        kpis = organisation_kpis(dict(zip(COUNT_FIELDS, counts_by_org[organisation_id], strict=True)), targets)
+        blocking = [code for code, k in kpis.items() if k["met"] is False]
+        rows.append({"organisation": organisation, "kpis": kpis, "ready": False, "blocking": blocking, "worst": worst})
+    return rows
 
 
 def organisation_series(*, organisation) -> list[dict]:
