@@ -603,6 +603,20 @@ def _organisations_upsert(*, regions: list[Region], municipalities: list[dict], 
     return planned
 
 
+def demo_logins_present() -> list[dict]:
+    """The demo logins whose users exist and still have the demo password."""
+    from django.contrib.auth import get_user_model
+
+    existing = {
+        user.username: user for user in get_user_model().objects.filter(username__in=[u[0] for u in DEMO_USERS])
+    }
+    return [
+        {"username": username, "password": password, "role": str(role), "region": region_code or ""}
+        for username, password, role, region_code, _first, _last in DEMO_USERS
+        if username in existing and existing[username].check_password(password)
+    ]
+
+
 def _users_create(*, regions: list[Region]) -> list[dict]:
     by_code = {region.code: region for region in regions}
     users = []

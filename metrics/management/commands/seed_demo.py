@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics.demo import demo_data_seed
+from metrics.demo import demo_data_seed, demo_logins_present
 from regions.models import Organisation
 
 
@@ -25,6 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, scale, seed, until, if_empty, **options):
         if if_empty and Organisation.objects.exists():
             self.stdout.write("Organisations exist already: demo data not created (--if-empty).")
+            # Still say how to log in: `make run` calls this on every start.
+            self.print_logins(demo_logins_present())
             return
         if scale <= 0:
             raise CommandError("--scale must be positive.")
@@ -35,10 +37,16 @@ class Command(BaseCommand):
             f"{result['snapshots']} snapshots over {result['weeks']} weeks "
             f"({result['first_week']} – {result['last_week']}), {result['kpi_values']} KPI values."
         )
+        self.print_logins(result["users"])
+        self.stdout.write(self.style.SUCCESS(f"Done in {result['seconds']:.1f} s."))
+
+    def print_logins(self, users):
+        if not users:
+            self.stdout.write("No demo users in this database: create one with `python manage.py createsuperuser`.")
+            return
         self.stdout.write("Demo logins:")
         rows = [("username", "password", "role", "region")]
-        rows += [(user["username"], user["password"], user["role"], user["region"] or "—") for user in result["users"]]
+        rows += [(user["username"], user["password"], user["role"], user["region"] or "—") for user in users]
         widths = [max(len(row[column]) for row in rows) for column in range(4)]
         for row in rows:
             self.stdout.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        self.stdout.write(self.style.SUCCESS(f"Done in {result['seconds']:.1f} s."))
