@@ -176,9 +176,10 @@ def test_seed_demo_if_empty_on_a_filled_database_does_nothing():
     assert "--if-empty" in output
 
 
+@pytest.mark.django_db
 def test_seed_demo_if_empty_still_prints_the_demo_logins():
     """`make run` calls it on every start: the second start must say how to log in too."""
-    seed_demo("--scale=0.05", f"--until={SHORT_UNTIL}")
+    seed_demo(f"--until={SHORT_UNTIL}")
     output = seed_demo("--if-empty")
     assert "ministry-demo-2025" in output
     assert "coordinator62-demo-2025" in output
