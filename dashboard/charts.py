@@ -88,6 +88,23 @@ def _figure(data: list, layout: dict, *, filename: str = "chart") -> dict:
     return figure
 
 
+def _week_band(week: date, *, opacity: float) -> dict:
+    """A light band over one week of a date axis: the week the page looks at."""
+    return {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": _iso(week),
+        "x1": _iso(week + timedelta(days=7)),
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": BRAND,
+        "opacity": opacity,
+        "line": {"width": 0},
+        "layer": "below",
+    }
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -397,21 +414,7 @@ def kpi_series_figure(
 
     shapes, annotations = [], []
     if selected_week:
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": _iso(selected_week),
-                "x1": _iso(selected_week + timedelta(days=7)),
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": BRAND,
-                "opacity": 0.08,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        shapes.append(_week_band(selected_week, opacity=0.08))
     for group in stage_marker_groups(due, code):
         orders = ", ".join(str(stage.order) for stage in group["stages"])
         shapes.append(
@@ -536,21 +539,7 @@ def roadmap_timeline_figure(
     )
     shapes, annotations = [], []
     if selected_week and first <= selected_week <= last:
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": _iso(selected_week),
-                "x1": _iso(selected_week + timedelta(days=7)),
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": BRAND,
-                "opacity": 0.1,
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        )
+        shapes.append(_week_band(selected_week, opacity=0.1))
     if today_in_range:
         shapes.append(
             {
