@@ -4,10 +4,14 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from regions.models import Region, Roadmap
+from regions.choices import KIND_ABBREVIATIONS
+from regions.models import Municipality, Organisation, Region, Roadmap
+from regions.selectors import user_has_national_scope, user_region
 
-from .kpi import StagePlan
-from .models import KpiDefinition
+from .choices import ScopeType
+from .fields import COUNT_FIELDS
+from .kpi import KPI_CODES, KPI_FORMULAS, StagePlan, kpi_met, kpi_numbers, kpi_value
+from .models import KpiDefinition, KpiValue, ScopeStatus, Upload, WeeklySnapshot
 
 
 def kpi_definitions() -> list[KpiDefinition]:
@@ -53,8 +57,6 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
 
 def latest_week_with_data(*, before: date | None = None) -> date | None:
     """The latest week for which the country has KPI values."""
-    from .choices import ScopeType
-    from .models import KpiValue
 
     qs = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind="", denominator__gt=0)
     if before:
@@ -64,7 +66,6 @@ def latest_week_with_data(*, before: date | None = None) -> date | None:
 
 def uploads_visible_to(*, user):
     """The uploads a user may see: all for national roles, their region's for a coordinator."""
-    from regions.selectors import user_has_national_scope, user_region
 
     uploads = uploads_all()
     if user_has_national_scope(user):
@@ -75,15 +76,12 @@ def uploads_visible_to(*, user):
 
 def uploads_all():
     """Every upload, newest first, with what the lists show of it."""
-    from .models import Upload
 
     return Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
 
 
 def template_rows(*, region):
     """Rows of the pre-filled template: every organisation of the region, figures left blank."""
-    from regions.choices import KIND_ABBREVIATIONS
-    from regions.models import Organisation
 
     organisations = (
         Organisation.objects.filter(region=region)
@@ -99,9 +97,6 @@ def template_rows(*, region):
 
 def weeks_with_data() -> list[date]:
     """Every week the country has values for, newest first."""
-    from .choices import ScopeType
-    from .kpi import KPI_CODES
-    from .models import KpiValue
 
     return list(
         KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind="", kpi=KPI_CODES[0], denominator__gt=0)
@@ -138,7 +133,6 @@ def _kpi_entry(definition, row, state_kpis) -> dict:
 def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
     Three queries."""
-    from .models import KpiValue, ScopeStatus
 
     rows = {row.kpi: row for row in KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="", week=week)}
     state = ScopeStatus.objects.filter(scope=scope, scope_id=scope_id, week=week).first()
@@ -160,7 +154,6 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
 
 def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> dict[str, list[dict]]:
     """KPI code -> the weekly series of a scope (oldest first), with the planned value. Two queries."""
-    from .models import KpiValue, ScopeStatus
 
     values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="").order_by("week")
     if kpi:
@@ -188,10 +181,6 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
 
 def country_summary(*, week: date, district: str | None = None, pilot: bool | None = None) -> dict:
     """The country's KPIs and one compact row per region for a week. Six queries."""
-    from regions.models import Region
-
-    from .choices import ScopeType
-    from .models import KpiValue, ScopeStatus
 
     definitions = kpi_definitions()
     regions = Region.objects.select_related("federal_district").order_by("code")
@@ -242,10 +231,6 @@ def region_ranking(*, summary: dict, kpi: str) -> list[dict]:
 
 def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
     """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries."""
-    from regions.models import Municipality
-
-    from .choices import ScopeType
-    from .models import KpiValue
 
     definitions = kpi_definitions()
     values = defaultdict(dict)
@@ -269,10 +254,6 @@ def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
 def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
     """Values of one KPI for every region and week: {"weeks": [...], "rows": [(region, [values])]}.
     Two queries."""
-    from regions.models import Region
-
-    from .choices import ScopeType
-    from .models import KpiValue
 
     regions = list(regions if regions is not None else Region.objects.order_by("code"))
     cells = {}
@@ -289,7 +270,6 @@ def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
 def organisation_kpis(counts: dict, targets: dict) -> dict:
     """The four KPIs of one organisation's snapshot, computed from the snapshot itself: the
     snapshot is the organisation-level store of numerators and denominators."""
-    from .kpi import KPI_CODES, kpi_met, kpi_numbers, kpi_value
 
     result = {}
     for code in KPI_CODES:
@@ -307,10 +287,6 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
     """Every organisation of a region (or municipality) for a week with its KPIs and its readiness
     verdict: ready when no KPI with data is below target; "no data" when it sent nothing.
     Three queries whatever the number of organisations."""
-    from regions.models import Organisation
-
-    from .fields import COUNT_FIELDS
-    from .models import WeeklySnapshot
 
     targets = kpi_targets()
     snapshots = WeeklySnapshot.objects.filter(region=region, week=week)
@@ -350,11 +326,6 @@ def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list
     """The organisations that hold a region back most: no data first, then the lowest share of
     target. Every organisation is scored over plain tuples (a region may have thousands); rows with
     model instances are built only for those returned. Four queries."""
-    from regions.models import Organisation
-
-    from .fields import COUNT_FIELDS
-    from .kpi import KPI_FORMULAS
-    from .models import WeeklySnapshot
 
     targets = kpi_targets()
     # Per KPI: the count positions of its numerator and denominator, and its target as a ratio of
@@ -409,8 +380,6 @@ def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list
 
 def organisation_series(*, organisation) -> list[dict]:
     """An organisation's weekly figures and KPIs, oldest first. Two queries."""
-    from .fields import COUNT_FIELDS
-    from .models import WeeklySnapshot
 
     targets = kpi_targets()
     rows = []
@@ -435,7 +404,6 @@ def organisation_series(*, organisation) -> list[dict]:
 def region_kpi_history(*, region, kpi: str) -> dict:
     """One KPI of a region week by week (oldest first) with its target and the deadlines of the
     region's roadmap stages (each with the target it sets for this KPI, or None). Seven queries."""
-    from .choices import ScopeType
 
     targets = kpi_targets()
     _federal, plans = roadmap_stage_plans(regions=[region])

@@ -166,7 +166,9 @@ class KpiStatusSerializer(serializers.Serializer):
     orgs_total = serializers.IntegerField(min_value=0, help_text=_("Организаций в реестре."))
 
 
-class StageStatusSerializer(serializers.Serializer):
+class StageSerializer(serializers.Serializer):
+    """What every view of a roadmap stage shows."""
+
     order = serializers.IntegerField()
     title = serializers.CharField()
     start = serializers.DateField()
@@ -174,6 +176,9 @@ class StageStatusSerializer(serializers.Serializer):
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=OrganisationKind.choices), help_text=_("Пусто — все типы.")
     )
+
+
+class StageStatusSerializer(StageSerializer):
     status = serializers.ChoiceField(choices=ScheduleStatus.choices)
     kpis = serializers.ListField(child=serializers.ChoiceField(choices=KpiCode.choices))
 
@@ -215,14 +220,7 @@ class KpiPointSerializer(serializers.Serializer):
     orgs_total = serializers.IntegerField(min_value=0)
 
 
-class StageDeadlineSerializer(serializers.Serializer):
-    order = serializers.IntegerField()
-    title = serializers.CharField()
-    start = serializers.DateField()
-    deadline = serializers.DateField()
-    kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=OrganisationKind.choices), help_text=_("Пусто — все типы.")
-    )
+class StageDeadlineSerializer(StageSerializer):
     target = serializers.FloatField(
         allow_null=True, **FRACTION, help_text=_("Цель этапа по этому показателю; null — этап его не проверяет.")
     )
