@@ -681,7 +681,7 @@ def _organisations_register(valid: list[tuple]) -> list[tuple]:
     ]
 
 
-def _upload_diff(upload: Upload, valid: list[tuple], known: dict, existing: dict) -> dict:
+def _upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
     """What the file changes against the weeks it touches: new organisations, changed ones with
     the total change per count, unchanged ones, and registry organisations missing from it."""
     new = changed = unchanged = 0
@@ -740,7 +740,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         # A dry run or a refused atomic file still reports the diff; unknown organisations
         # are shown as new without being registered.
         valid = [(row, r, w, org or OrgRef(-i - 1, row.org_id, r)) for i, (row, r, w, org) in enumerate(valid)]
-    upload.diff = _upload_diff(upload, valid, known, existing)
+    upload.diff = _upload_diff(valid, known, existing)
     stood = False
     if write:
         replaced = {existing[key][1] for key in ((org.id, week) for _r, _g, week, org in valid) if key in existing}
