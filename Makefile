@@ -12,9 +12,14 @@ PORT ?= 8000
 
 .PHONY: run test venv lint bench worker beat clean
 
+# A virtualenv copied without its interpreter (or half-deleted) is set up again.
+ifeq ($(wildcard $(PY)),)
+$(shell rm -f $(VENV)/.installed)
+endif
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (set PYTHON=/path/to/python3.12)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@

@@ -146,14 +146,26 @@ class Upload(models.Model):
 class WeeklySnapshot(models.Model):
     """One organisation's activity counts for one ISO week (stored as its Monday)."""
 
+    # Every index here is paid for by each imported row (a national file writes 90,000): no
+    # single-column index where a composite one already leads with the column (the unique
+    # (organisation, week) serves an organisation's series, "metrics_snapshot_upload" the uploads).
     organisation = models.ForeignKey(
-        "regions.Organisation", on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("организация")
+        "regions.Organisation",
+        on_delete=models.CASCADE,
+        db_index=False,
+        related_name="snapshots",
+        verbose_name=_("организация"),
     )
     # Denormalised from the organisation so one region-week is read by index alone. No database
     # constraint: the organisation's own foreign key is the integrity check, and a second and third
     # per-row check would cost the national import a third of its time.
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("регион")
+        "regions.Region",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("регион"),
     )
     week = models.DateField(_("неделя"))
     staff_total = models.PositiveIntegerField(_("работники всего"))
@@ -172,6 +184,7 @@ class WeeklySnapshot(models.Model):
         null=True,
         blank=True,
         db_constraint=False,
+        db_index=False,
         related_name="snapshots",
         verbose_name=_("загрузка"),
     )
@@ -210,7 +223,13 @@ class KpiValue(models.Model):
     scope_id = models.PositiveBigIntegerField(_("идентификатор уровня"), help_text=_("0 для России."))
     # Region of region and municipality rows: a region's municipalities are read by index.
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("регион")
+        "regions.Region",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,  # "metrics_kpivalue_region_week" leads with it
+        related_name="+",
+        verbose_name=_("регион"),
     )
     # Blank: all kinds. Region and country rows are also kept per organisation kind for stage checks.
     kind = models.CharField(

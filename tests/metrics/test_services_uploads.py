@@ -168,6 +168,27 @@ def test_partial_replacement_keeps_other_organisations(coordinator62, orgs, djan
     assert first.status == UploadStatus.SUCCEEDED  # one of its values still stands
 
 
+def test_organisation_moved_to_another_region_is_replaced_not_duplicated(
+    coordinator62, ministry_user, django_capture_on_commit_callbacks
+):
+    # Its row of the week is filed under the former region, outside the region-weeks the next
+    # file touches: the straight COPY of a fresh region-week conflicts, the upsert replaces it.
+    moved = OrganisationFactory(org_id="62-moved")
+    send(coordinator62, [row("62-moved", staff=(100, 10))], on_commit=django_capture_on_commit_callbacks)
+    moved.region, moved.municipality = region("63"), None
+    moved.save(update_fields=["region", "municipality"])
+    upload = send(
+        ministry_user,
+        [["63", *row("62-moved", staff=(100, 70))]],
+        region_code=None,
+        file=csv_file([["63", *row("62-moved", staff=(100, 70))]], header=["Код региона", *HEADER]),
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED, upload.message
+    snapshot = WeeklySnapshot.objects.get(organisation=moved, week=WEEK)
+    assert (snapshot.region_id, snapshot.staff_active, snapshot.upload_id) == (region("63").id, 70, upload.id)
+
+
 def test_same_file_twice_leaves_the_same_state(coordinator62, orgs, django_capture_on_commit_callbacks):
     rows = [row("62-0"), row("62-1", staff=(50, 25))]
     send(coordinator62, rows, on_commit=django_capture_on_commit_callbacks)
