@@ -128,7 +128,7 @@ class _KpiRows:
 
 def _kpi_previous_values(*, week: date, region_ids) -> dict:
     """(scope, scope_id, kind, kpi) -> value of the week before, for the rows about to be written."""
-    previous = KpiValue.objects.filter(week=week - timedelta(weeks=1))
+    previous = KpiValue.objects.filter(week=week - timedelta(weeks=1)).order_by()
     if region_ids is not None:
         previous = previous.filter(Q(region_id__in=region_ids) | Q(scope__in=[ScopeType.DISTRICT, ScopeType.COUNTRY]))
     return {
@@ -218,8 +218,10 @@ def _kpi_values_roll_up(builder: _KpiRows) -> None:
     district_of = dict(Region.objects.values_list("id", "federal_district_id"))
     per_district: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     per_country_kind: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    region_rows = KpiValue.objects.filter(week=week, scope=ScopeType.REGION).values_list(
-        "region_id", "kind", "kpi", "numerator", "denominator", "orgs_reported", "orgs_total"
+    region_rows = (
+        KpiValue.objects.filter(week=week, scope=ScopeType.REGION)
+        .order_by()
+        .values_list("region_id", "kind", "kpi", "numerator", "denominator", "orgs_reported", "orgs_total")
     )
     for region_id, kind, code, numerator, denominator, reported, total in region_rows:
         accumulators = [per_country_kind[kind][code]]
@@ -359,7 +361,7 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
         values = values.filter(region_id__in=region_ids) | KpiValue.objects.filter(
             scope=ScopeType.COUNTRY, week__gte=since
         )
-    for scope, scope_id, kind, code, week, num, den, reported in values.values_list(
+    for scope, scope_id, kind, code, week, num, den, reported in values.order_by().values_list(
         "scope", "scope_id", "kind", "kpi", "week", "numerator", "denominator", "orgs_reported"
     ):
         rows_by_scope[(scope, scope_id)][(kind, code, week)] = (num, den)
@@ -572,7 +574,8 @@ def _upload_validate(upload: Upload, parsed: ParseResult) -> tuple[list[tuple], 
     regions_by_code = dict(Region.objects.values_list("code", "id"))
     code_of = {region_id: code for code, region_id in regions_by_code.items()}
     today_week = monday_of(timezone.localdate())
-    registry = Organisation.objects.all()
+    # Unordered: the model's ordering would sort 90,000 rows by region code and name.
+    registry = Organisation.objects.order_by()
     if upload.region_id is not None:
         registry = registry.filter(region_id=upload.region_id)
     known = {
@@ -582,17 +585,36 @@ def _upload_validate(upload: Upload, parsed: ParseResult) -> tuple[list[tuple], 
     outside = sorted({row.org_id for row in parsed.rows if row.org_id not in known})
     elsewhere = {}
     for chunk in _chunks(outside, 900):
-        for pk, org_id, region_id in Organisation.objects.filter(org_id__in=chunk).values_list(
-            "id", "org_id", "region_id"
+        for pk, org_id, region_id in (
+            Organisation.objects.filter(org_id__in=chunk).order_by().values_list("id", "org_id", "region_id")
         ):
             elsewhere[org_id] = OrgRef(pk, org_id, region_id)
 
     valid = []
+    fixed_region = upload.region_id
+    own_code = code_of[fixed_region] if fixed_region is not None else None
     for row in parsed.rows:
+        # The usual row (a registered organisation of its own region, a past week) is accepted
+        # by one test; any other goes through the checks below that say what is wrong.
+        organisation = known.get(row.org_id) or elsewhere.get(row.org_id)
+        week = row.week or upload.week
+        if fixed_region is None:
+            region_id = regions_by_code.get(row.region_code or "")
+        else:
+            region_id = fixed_region if not row.region_code or row.region_code == own_code else None
+        if (
+            region_id is not None
+            and organisation is not None
+            and organisation.region_id == region_id
+            and week is not None
+            and week <= today_week
+        ):
+            valid.append((row, region_id, week, organisation))
+            continue
         row_errors = []
-        if upload.region_id is not None:
-            region_id = upload.region_id
-            if row.region_code and row.region_code != code_of[region_id]:
+        if fixed_region is not None:
+            region_id = fixed_region
+            if row.region_code and row.region_code != own_code:
                 row_errors.append(
                     _row_error(
                         row,
@@ -606,12 +628,10 @@ def _upload_validate(upload: Upload, parsed: ParseResult) -> tuple[list[tuple], 
             region_id = regions_by_code.get(row.region_code or "")
             if region_id is None:
                 row_errors.append(_row_error(row, "region", row.region_code or "", _("Неизвестный код региона")))
-        week = row.week or upload.week
         if week is None:
             row_errors.append(_row_error(row, "week", "", _("Не указана неделя")))
         elif week > today_week:
             row_errors.append(_row_error(row, "week", week.isoformat(), _("Неделя ещё не наступила")))
-        organisation = known.get(row.org_id) or elsewhere.get(row.org_id)
         if organisation is not None and region_id is not None and organisation.region_id != region_id:
             row_errors.append(
                 _row_error(
@@ -806,8 +826,11 @@ def _snapshots_existing(pairs: list[tuple[int, date]]) -> dict:
     for region_id, week in pairs:
         by_week[week].append(region_id)
     for week, region_ids in by_week.items():
-        rows = WeeklySnapshot.objects.filter(week=week, region_id__in=region_ids).values_list(
-            "organisation_id", *COUNT_FIELDS, "upload_id"
+        # No ORDER BY: the model's ordering joins the organisation and its region to sort.
+        rows = (
+            WeeklySnapshot.objects.filter(week=week, region_id__in=region_ids)
+            .order_by()
+            .values_list("organisation_id", *COUNT_FIELDS, "upload_id")
         )
         for organisation_id, *values in rows:
             existing[(organisation_id, week)] = (tuple(values[:-1]), values[-1])
