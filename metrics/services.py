@@ -280,6 +280,40 @@ def kpi_values_rebuild(*, weeks: Collection[date] | None = None, progress: Calla
     return rows
 
 
+def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[int]) -> int:
+    """After an organisation's region, municipality or kind changed in the registry: its
+    snapshots follow it to its region, and every week it reported is recomputed for the regions
+    given (the former and the present one). Returns the number of weeks recomputed."""
+    with transaction.atomic():
+        organisation = Organisation.objects.get(id=organisation_id)
+        snapshots = WeeklySnapshot.objects.filter(organisation_id=organisation_id).order_by()
+        snapshots.exclude(region_id=organisation.region_id).update(region_id=organisation.region_id)
+        weeks = sorted(snapshots.values_list("week", flat=True))
+        regions = sorted({*region_ids, organisation.region_id})
+        for week in weeks:
+            kpi_values_recompute(week=week, region_ids=regions, refresh_statuses=False)
+        if weeks:
+            scope_statuses_refresh(from_week=weeks[0], region_ids=regions)
+    return len(weeks)
+
+
+def organisation_kpis_refresh_enqueue(*, organisation_id: int, region_ids: Collection[int]) -> None:
+    """Queue organisation_kpis_refresh once the registry change commits; with the broker down it
+    runs here and now rather than leave the KPI values of past weeks stale."""
+    from .tasks import organisation_kpis_refresh_task
+
+    region_ids = sorted(set(region_ids))
+
+    def enqueue():
+        try:
+            organisation_kpis_refresh_task.delay(organisation_id, region_ids)
+        except Exception:
+            logger.warning("Broker unavailable: recomputing organisation %s inline", organisation_id, exc_info=True)
+            organisation_kpis_refresh(organisation_id=organisation_id, region_ids=region_ids)
+
+    transaction.on_commit(enqueue)
+
+
 # --- schedule states ----------------------------------------------------------------------------
 
 

@@ -31,3 +31,10 @@ def kpi_current_week_recompute_task() -> None:
     from .services import kpi_current_week_recompute
 
     kpi_current_week_recompute()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def organisation_kpis_refresh_task(organisation_id: int, region_ids: list[int]) -> None:
+    from .services import organisation_kpis_refresh
+
+    organisation_kpis_refresh(organisation_id=organisation_id, region_ids=region_ids)

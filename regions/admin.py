@@ -1,7 +1,7 @@
 """Admin of regions, municipalities, organisations, roadmaps and users' region scope."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,6 +10,7 @@ from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from metrics.models import StageTarget
+from metrics.services import organisation_kpis_refresh_enqueue
 
 from .choices import OrganisationKind
 from .models import FederalDistrict, Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
@@ -50,6 +51,15 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ("org_id", "name")
     autocomplete_fields = ("region", "municipality")
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"region", "municipality", "kind"} & set(form.changed_data):
+            # Its past weeks move with it: snapshots follow the region, KPI values are recomputed.
+            organisation_kpis_refresh_enqueue(
+                organisation_id=obj.id, region_ids=[form.initial["region"], obj.region_id]
+            )
+            messages.info(request, _("Показатели организации за прошлые недели пересчитываются."))
 
 
 class RoadmapStageForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 """Regions, municipalities, organisations, roadmaps and who may see which region."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -110,6 +111,10 @@ class Organisation(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboard:organisation", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.municipality_id and self.region_id and self.municipality.region_id != self.region_id:
+            raise ValidationError({"municipality": _("Муниципалитет относится к другому региону.")})
 
 
 class Roadmap(models.Model):

@@ -1,10 +1,16 @@
 """The admin: every model manageable, changes recorded in an audit trail visible to administrators."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from metrics.models import KpiDefinition
+from metrics.choices import KpiCode, ScopeType
+from metrics.models import KpiDefinition, KpiValue, WeeklySnapshot
+from metrics.services import kpi_values_rebuild
+from regions.choices import OrganisationKind
+from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +67,65 @@ def test_audit_trail_is_not_for_ministry_staff(client, ministry_user):
 def test_every_model_has_an_admin_page(client, admin_user, model):
     client.force_login(admin_user)
     assert client.get(f"/admin/{model}/").status_code == 200
+
+
+def _organisation_form(organisation, **changes):
+    data = {
+        "org_id": organisation.org_id,
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "region": organisation.region_id,
+        "municipality": organisation.municipality_id or "",
+    }
+    data.update(changes)
+    return data
+
+
+def _kpi_state():
+    return sorted(
+        KpiValue.objects.values_list("week", "scope", "scope_id", "kind", "kpi", "numerator", "denominator", "value")
+    )
+
+
+def test_moving_an_organisation_moves_its_weeks_and_recomputes_both_regions(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    stays = OrganisationFactory()
+    moved = OrganisationFactory(kind=OrganisationKind.SCHOOL)
+    for week in (WEEK - timedelta(weeks=1), WEEK):
+        SnapshotFactory(organisation=stays, week=week)
+        SnapshotFactory(organisation=moved, week=week, staff_active=10)
+    kpi_values_rebuild()
+    samara_district = MunicipalityFactory(region=region("63"))
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:regions_organisation_change", args=[moved.pk]),
+            _organisation_form(moved, region=region("63").id, municipality=samara_district.id, kind="college"),
+        )
+
+    assert response.status_code == 302, response.content[:2000]
+    assert set(WeeklySnapshot.objects.filter(organisation=moved).values_list("region_id", flat=True)) == {
+        region("63").id
+    }
+    refreshed = _kpi_state()
+    kpi_values_rebuild()  # what a full recompute from scratch gives
+    assert refreshed == _kpi_state()
+    ryazan_staff = KpiValue.objects.get(
+        week=WEEK, scope=ScopeType.REGION, scope_id=region("62").id, kind="", kpi=KpiCode.STAFF_WEEKLY_ACTIVE
+    )
+    assert (ryazan_staff.numerator, ryazan_staff.denominator) == (80, 100)  # only the organisation that stayed
+
+
+def test_municipality_of_another_region_is_refused(client, admin_user):
+    organisation = OrganisationFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:regions_organisation_change", args=[organisation.pk]),
+        _organisation_form(organisation, municipality=MunicipalityFactory(region=region("63")).id),
+    )
+    assert response.status_code == 200
+    assert "Муниципалитет относится к другому региону." in response.content.decode()
+    organisation.refresh_from_db()
+    assert organisation.municipality.region == region("62")
