@@ -1,14 +1,77 @@
-"""The page tables as downloads: headers and plain rows from what the selectors return.
+"""The page tables: KPI cells formatted once for the HTML tables, and the downloads (headers and
+plain rows from what the selectors return).
 
-KPI values go out as percentages (numbers, not text) so a spreadsheet can sort and chart them.
+In downloads KPI values go out as percentages (numbers, not text) so a spreadsheet can sort and
+chart them.
 """
 
+from html import escape
+
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from metrics.fields import COUNT_FIELDS
 from metrics.models import WeeklySnapshot
 
-from .templatetags.dashboard_tags import kind_abbr, status_label
+from .templatetags.dashboard_tags import (
+    delta_class,
+    kind_abbr,
+    kpi_class,
+    number,
+    percent,
+    points,
+    points_unit,
+    ru_date,
+    sort_value,
+    status_label,
+)
+
+
+def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False) -> str:
+    """One row's KPI cells in display order: coloured by the target, a sort key, the value and,
+    with ``deltas``, the change from the week before. Rendered here once per row, as a table
+    library renders its columns: a template loop of filters per cell was most of the time of
+    rendering the overview's 89 × 4 cells (and ``format_html`` per cell still a tenth of it)."""
+    cells, unit = [], points_unit()
+    for d in definitions:
+        entry = kpis.get(d.code) if kpis else None
+        value = entry["value"] if entry else None
+        delta = entry.get("delta") if entry and deltas else None
+        change = (
+            f'<span class="cell-delta {escape(delta_class(delta))}">{escape(points(delta, unit=unit))}</span>'
+            if delta is not None
+            else ""
+        )
+        cells.append(
+            f'<td class="num {escape(kpi_class(entry))}" data-value="{escape(sort_value(value))}">'
+            f"{escape(percent(value))}{change}</td>"
+        )
+    return mark_safe("".join(cells))  # noqa: S308 - every value in it is escaped above
+
+
+def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
+    """The rows of a page table (each with ``kpis``: code -> entry, or None) with their
+    ``kpi_cells`` added."""
+    return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas)} for row in rows]
+
+
+def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
+    """The overview's regions (rows of ``country_summary``) with what its table shows of them
+    formatted once: the link, the KPI cells with their changes, status, coverage and projection."""
+    return [
+        {
+            **row,
+            "url": row["region"].get_absolute_url() + week_query,
+            "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True),
+            "status_label": status_label(row["status"]),
+            "coverage": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
+            if row["orgs_total"]
+            else "—",
+            "projected_sort": sort_value(row["projected_date"]),
+            "projected_text": ru_date(row["projected_date"]),
+        }
+        for row in rows
+    ]
 
 
 def _pct(value):

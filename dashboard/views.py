@@ -41,7 +41,14 @@ from regions.selectors import user_can_view_region_uploads, user_has_national_sc
 from .charts import heatmap_figure, kpi_series_figure, ranking_figure, roadmap_timeline_figure, short_label
 from .exports import table_response
 from .forms import OverviewFilterForm, PageFilterForm, UploadForm
-from .tables import municipalities_table, organisation_weeks_table, organisations_table, regions_table
+from .tables import (
+    municipalities_table,
+    organisation_weeks_table,
+    organisations_table,
+    overview_rows,
+    regions_table,
+    with_kpi_cells,
+)
 
 ERRORS_SHOWN = 500
 
@@ -83,7 +90,7 @@ def home(request):
             "scope": scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week)
             if district
             else summary["country"],
-            "rows": rows,
+            "rows": overview_rows(rows, definitions, week_query=week_query),
             "ranking_chart": ranking_figure(
                 items=[_region_item(r, kpi.code) for r in ranking],
                 target=float(kpi.target),
@@ -133,8 +140,12 @@ def region(request, code):
         "charts": _series_charts(
             definitions, series, status, plans[region.id], week, scope_name=region.name, prefix=f"region-{region.code}"
         ),
-        "municipalities": municipality_ranking(region=region, week=week, kpi=kpi.code) if week else [],
-        "lagging": organisations_lagging(region=region, week=week, limit=LAGGING_SHOWN) if week else [],
+        "municipalities": with_kpi_cells(
+            municipality_ranking(region=region, week=week, kpi=kpi.code) if week else [], definitions
+        ),
+        "lagging": with_kpi_cells(
+            organisations_lagging(region=region, week=week, limit=LAGGING_SHOWN) if week else [], definitions
+        ),
         "lagging_limit": LAGGING_SHOWN,
         "can_see_uploads": can_see_uploads,
         "uploads": list(uploads_all().filter(region=region)[:REGION_UPLOADS_SHOWN]) if can_see_uploads else [],
@@ -180,7 +191,9 @@ def municipality(request, pk):
         "charts": _series_charts(
             definitions, series, status, plans[region.id], week, scope_name=municipality.name, prefix="mo"
         ),
-        "organisations": organisations_readiness(region=region, week=week, municipality=municipality) if week else [],
+        "organisations": with_kpi_cells(
+            organisations_readiness(region=region, week=week, municipality=municipality) if week else [], definitions
+        ),
     }
     crumbs = [*_crumbs(request, region, link_last=True, week_query=week_query), (municipality.name, None)]
     return render(

@@ -1,17 +1,33 @@
 """Reads shared by pages, the API and the services: KPI status, series, summaries, rankings."""
 
+import operator
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from functools import reduce
+
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    FilteredRelation,
+    FloatField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Collate, Least
+from django.db.models.lookups import GreaterThan, LessThan
 
 from regions.choices import KIND_ABBREVIATIONS
-from regions.models import Municipality, Organisation, Region, Roadmap
+from regions.models import Municipality, Organisation, Region, RoadmapStage
 from regions.selectors import user_has_national_scope, user_region
 
 from .choices import ScopeType
 from .fields import COUNT_FIELDS
 from .kpi import KPI_CODES, KPI_FORMULAS, StagePlan, kpi_met, kpi_numbers, kpi_value
-from .models import KpiDefinition, KpiValue, ScopeStatus, Upload, WeeklySnapshot
+from .models import KpiDefinition, KpiValue, ScopeStatus, StageTarget, Upload, WeeklySnapshot
 
 
 def kpi_definitions() -> list[KpiDefinition]:
@@ -26,27 +42,43 @@ def kpi_targets() -> dict[str, Decimal]:
 
 def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
     """The federal plan and, per region, the stages in force (its own roadmap or the federal one),
-    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions."""
+    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions,
+    read as plain rows (every page reads the plan)."""
     targets = kpi_targets()
-    roadmaps = Roadmap.objects.filter(is_federal=True) | Roadmap.objects.filter(region__in=regions)
+    stage_targets: dict[int, dict] = defaultdict(dict)
+    for stage_id, code, target in (
+        StageTarget.objects.filter(Q(stage__roadmap__is_federal=True) | Q(stage__roadmap__region__in=regions))
+        .order_by("stage", "kpi__order")
+        .values_list("stage_id", "kpi__code", "target")
+    ):
+        stage_targets[stage_id][code] = target if target is not None else targets[code]
     plans: dict[int | None, list[StagePlan]] = defaultdict(list)
-    for roadmap in roadmaps.prefetch_related("stages__targets__kpi"):
-        key = None if roadmap.is_federal else roadmap.region_id
-        for stage in roadmap.stages.all():
-            plans[key].append(
-                StagePlan(
-                    order=stage.order,
-                    title=stage.title,
-                    start=stage.start,
-                    deadline=stage.deadline,
-                    kinds=tuple(stage.kinds or ()),
-                    pilot_only=stage.pilot_only,
-                    targets={
-                        t.kpi.code: (t.target if t.target is not None else targets[t.kpi.code])
-                        for t in stage.targets.all()
-                    },
-                )
+    for stage_id, is_federal, region_id, order, title, start, deadline, kinds, pilot_only in (
+        RoadmapStage.objects.filter(Q(roadmap__is_federal=True) | Q(roadmap__region__in=regions))
+        .order_by("-roadmap__is_federal", "roadmap__region__code", "roadmap", "order")
+        .values_list(
+            "id",
+            "roadmap__is_federal",
+            "roadmap__region_id",
+            "order",
+            "title",
+            "start",
+            "deadline",
+            "kinds",
+            "pilot_only",
+        )
+    ):
+        plans[None if is_federal else region_id].append(
+            StagePlan(
+                order=order,
+                title=title,
+                start=start,
+                deadline=deadline,
+                kinds=tuple(kinds or ()),
+                pilot_only=pilot_only,
+                targets=stage_targets.get(stage_id, {}),
             )
+        )
     federal = sorted(plans.get(None, []), key=lambda s: s.order)
     by_region = {}
     for region in regions:
@@ -105,6 +137,26 @@ def weeks_with_data() -> list[date]:
     )
 
 
+# What the pages read of KpiValue and ScopeStatus rows: named tuples rather than model instances
+# (a page reads hundreds), with no ORDER BY where the rows go into a mapping.
+_KPI_ROW_FIELDS = (
+    "scope_id",
+    "kpi",
+    "value",
+    "numerator",
+    "denominator",
+    "met",
+    "delta",
+    "orgs_reported",
+    "orgs_total",
+)
+_STATE_FIELDS = ("scope_id", "status", "ready", "blocking", "kpis")
+
+
+def _kpi_rows(values):
+    return values.order_by().values_list(*_KPI_ROW_FIELDS, named=True)
+
+
 def _kpi_entry(definition, row, state_kpis) -> dict:
     """One KPI of one scope-week as pages and the API show it."""
     state = (state_kpis or {}).get(definition.code, {})
@@ -134,8 +186,14 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
     Three queries."""
 
-    rows = {row.kpi: row for row in KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="", week=week)}
-    state = ScopeStatus.objects.filter(scope=scope, scope_id=scope_id, week=week).first()
+    rows = {
+        row.kpi: row for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="", week=week))
+    }
+    state = (
+        ScopeStatus.objects.filter(scope=scope, scope_id=scope_id, week=week)
+        .values_list(*_STATE_FIELDS, "stages", named=True)
+        .first()
+    )
     kpis = [_kpi_entry(d, rows.get(d.code), state.kpis if state else None) for d in kpi_definitions()]
     reported = max((k["orgs_reported"] for k in kpis), default=0)
     total = max((k["orgs_total"] for k in kpis), default=0)
@@ -155,9 +213,10 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
 def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> dict[str, list[dict]]:
     """KPI code -> the weekly series of a scope (oldest first), with the planned value. Two queries."""
 
-    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="").order_by("week")
+    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="")
     if kpi:
         values = values.filter(kpi=kpi)
+    values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
     planned = dict(ScopeStatus.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
     series: dict[str, list[dict]] = {}
     for row in values:
@@ -190,9 +249,14 @@ def country_summary(*, week: date, district: str | None = None, pilot: bool | No
         regions = regions.filter(pilot=pilot)
     regions = list(regions)
     values = defaultdict(dict)
-    for row in KpiValue.objects.filter(scope=ScopeType.REGION, kind="", week=week):
+    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind="", week=week)):
         values[row.scope_id][row.kpi] = row
-    states = {s.scope_id: s for s in ScopeStatus.objects.filter(scope=ScopeType.REGION, week=week)}
+    states = {
+        s.scope_id: s
+        for s in ScopeStatus.objects.filter(scope=ScopeType.REGION, week=week)
+        .order_by()
+        .values_list(*_STATE_FIELDS, named=True)
+    }
     rows = []
     for region in regions:
         state = states.get(region.id)
@@ -234,7 +298,7 @@ def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
 
     definitions = kpi_definitions()
     values = defaultdict(dict)
-    for row in KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind="", week=week):
+    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind="", week=week)):
         values[row.scope_id][row.kpi] = row
     rows = []
     for municipality in Municipality.objects.filter(region=region).order_by("name"):
@@ -258,8 +322,10 @@ def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
     regions = list(regions if regions is not None else Region.objects.order_by("code"))
     cells = {}
     weeks = set()
-    for scope_id, week, value in KpiValue.objects.filter(scope=ScopeType.REGION, kind="", kpi=kpi).values_list(
-        "scope_id", "week", "value"
+    for scope_id, week, value in (
+        KpiValue.objects.filter(scope=ScopeType.REGION, kind="", kpi=kpi)
+        .order_by()
+        .values_list("scope_id", "week", "value")
     ):
         cells[(scope_id, week)] = value
         weeks.add(week)
@@ -300,7 +366,7 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
         organisations = organisations.filter(municipality=municipality)
     counts_by_org = {
         row[0]: dict(zip(COUNT_FIELDS, row[1:], strict=True))
-        for row in snapshots.values_list("organisation_id", *COUNT_FIELDS)
+        for row in snapshots.order_by().values_list("organisation_id", *COUNT_FIELDS)
     }
     rows = []
     for organisation in organisations.order_by("name"):
@@ -322,57 +388,84 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
     return rows
 
 
+# Least() of the shares of target stands a KPI without data in for "no share" with this.
+_NO_SHARE = 1e300
+
+
+def _counts_sum(fields):
+    """The sum of some count columns in SQL, in 64 bits (a product with a target must not overflow)."""
+    terms = [Cast(field, BigIntegerField()) for field in fields]
+    return sum(terms[1:], start=terms[0])
+
+
+def _lagging_share_expression(targets: dict):
+    """Per snapshot row: its lowest share of target over the KPIs with data when some KPI is below
+    target, NULL when none is. The target is taken as a ratio of integers so "below" is decided
+    exactly; each share is one float division of two integers, rounded as Python's ``/`` rounds."""
+    below, shares = [], []
+    for code, (num_fields, den_fields) in KPI_FORMULAS.items():
+        target_num, target_den = Decimal(targets[code]).as_integer_ratio()
+        numerator, denominator = _counts_sum(num_fields), _counts_sum(den_fields)
+        has_data = GreaterThan(denominator, 0)
+        below.append(Q(has_data) & Q(LessThan(numerator * target_den, denominator * target_num)))
+        if target_num:
+            share = Cast(numerator * target_den, FloatField()) / Cast(denominator * target_num, FloatField())
+            shares.append(Case(When(has_data, then=share), default=Value(_NO_SHARE), output_field=FloatField()))
+    if not shares:  # every target is zero: nothing can be below it
+        return Value(None, output_field=FloatField())
+    worst = Least(*shares) if len(shares) > 1 else shares[0]
+    return Case(When(reduce(operator.or_, below), then=worst), default=None, output_field=FloatField())
+
+
+def _code_point_order(field: str):
+    """A text column ordered as Python orders ``str``, by code point, whatever the database's own
+    collation: PostgreSQL's "C" collation; SQLite compares text that way by default."""
+    return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
+
+
 def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list[dict]:
     """The organisations that hold a region back most: no data first, then the lowest share of
-    target. Every organisation is scored over plain tuples (a region may have thousands); rows with
-    model instances are built only for those returned. Four queries."""
+    target (then by name). The database scores and orders every organisation of the region (a
+    region may have thousands) and returns the first ``limit``; rows with model instances are
+    built only for those. At most four queries."""
 
     targets = kpi_targets()
-    # Per KPI: the count positions of its numerator and denominator, and its target as a ratio of
-    # integers, so "below target" is decided exactly without Decimal arithmetic per organisation.
-    position = {name: i for i, name in enumerate(COUNT_FIELDS)}
-    formulas = [
-        ([position[f] for f in num], [position[f] for f in den], *Decimal(targets[code]).as_integer_ratio())
-        for code, (num, den) in KPI_FORMULAS.items()
-    ]
-    counts_by_org = {
-        row[0]: row[1:]
-        for row in WeeklySnapshot.objects.filter(region=region, week=week).values_list("organisation_id", *COUNT_FIELDS)
-    }
-    ranked = []
-    for organisation_id, name in Organisation.objects.filter(region=region).values_list("id", "name"):
-        counts = counts_by_org.get(organisation_id)
-        if counts is None:
-            ranked.append((False, 0.0, name, organisation_id))
-            continue
-        below, worst = False, None
-        for num_at, den_at, target_num, target_den in formulas:
-            numerator = sum(counts[i] for i in num_at)
-            denominator = sum(counts[i] for i in den_at)
-            if not denominator:
-                continue
-            below = below or numerator * target_den < target_num * denominator
-            if target_num:
-                share = numerator * target_den / (target_num * denominator)
-                worst = share if worst is None else min(worst, share)
-        if below:
-            ranked.append((True, worst or 0.0, name, organisation_id))
-    ranked.sort()
-    chosen = ranked if limit is None else ranked[:limit]
+    without_data = (
+        Organisation.objects.filter(region=region)
+        # NOT IN over a hashed list, not NOT EXISTS: with the LIMIT, PostgreSQL would probe the
+        # snapshots once per organisation, expecting to find the first few early.
+        .exclude(id__in=WeeklySnapshot.objects.filter(region=region, week=week).values("organisation_id"))
+        .order_by(_code_point_order("name"), "id")
+        .values_list("id", flat=True)
+    )
+    chosen = [(False, organisation_id, None) for organisation_id in without_data[:limit]]
+    wanted = None if limit is None else limit - len(chosen)
+    if wanted is None or wanted > 0:
+        scored = (
+            WeeklySnapshot.objects.filter(region=region, week=week, organisation__region=region)
+            .annotate(worst_share=_lagging_share_expression(targets))
+            # Those at or above target (no share) last, and left out below.
+            .order_by(F("worst_share").asc(nulls_last=True), _code_point_order("organisation__name"), "organisation_id")
+            .values_list("organisation_id", "worst_share")
+        )
+        chosen += [(True, organisation_id, worst) for organisation_id, worst in scored[:wanted] if worst is not None]
+    # The chosen organisations with their snapshot of the week (none for those without data).
     organisations = (
         Organisation.objects.select_related("municipality")
         .only("id", "org_id", "name", "kind", "region_id", "diary_integrated", "municipality__name")
-        .in_bulk([organisation_id for *_rest, organisation_id in chosen])
+        .annotate(week_snapshot=FilteredRelation("snapshots", condition=Q(snapshots__week=week)))
+        .annotate(**{f"week_{field}": F(f"week_snapshot__{field}") for field in COUNT_FIELDS})
+        .in_bulk([organisation_id for _has_data, organisation_id, _worst in chosen])
     )
     rows = []
-    for has_data, worst, _name, organisation_id in chosen:
+    for has_data, organisation_id, worst in chosen:
         organisation = organisations[organisation_id]
         if not has_data:
             rows.append(
                 {"organisation": organisation, "kpis": None, "ready": False, "blocking": ["no_data"], "worst": None}
             )
             continue
-        kpis = organisation_kpis(dict(zip(COUNT_FIELDS, counts_by_org[organisation_id], strict=True)), targets)
+        kpis = organisation_kpis({field: getattr(organisation, f"week_{field}") for field in COUNT_FIELDS}, targets)
         blocking = [code for code, k in kpis.items() if k["met"] is False]
         rows.append({"organisation": organisation, "kpis": kpis, "ready": False, "blocking": blocking, "worst": worst})
     return rows

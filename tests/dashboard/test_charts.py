@@ -4,6 +4,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import plotly.graph_objects as go
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -300,3 +301,47 @@ def test_percent_below_a_full_target_never_reads_as_full():
     assert percent(0.9997) == "99,9\u00a0%"
     assert percent(1.0) == "100,0\u00a0%"
     assert percent(0.753) == "75,3\u00a0%"
+
+
+# --- validity: the figures are plain dicts, plotly's own validation checks them here -------------
+
+
+def every_figure() -> dict:
+    weeks = [date(2025, 10, 13), date(2025, 10, 20)]
+    heat_rows = [{"label": "62", "name": "62 Рязанская область", "values": [0.5, None]}]
+    return {
+        "ranking": ranking_figure(items=items(), target=0.75, kpi_name="k"),
+        "heatmap": heatmap_figure(rows=heat_rows, weeks=weeks, target=0.75, kpi_name="k", selected_week=weeks[0]),
+        "series": kpi_series_figure(
+            code=STAFF,
+            kpi_name="k",
+            target=0.75,
+            series=series(),
+            stages=FEDERAL,
+            projected=date(2025, 11, 3),
+            selected_week=date(2025, 10, 6),
+            scope_name="Рязанская область",
+        ),
+        "series_empty": kpi_series_figure(code=STAFF, kpi_name="k", target=0.75, series=[], stages=[]),
+        "timeline": roadmap_timeline_figure(
+            stages=FEDERAL, today=date(2025, 9, 20), selected_week=date(2025, 9, 15), statuses={1: "done"}
+        ),
+        "timeline_far": roadmap_timeline_figure(stages=FEDERAL, today=date(2026, 11, 24)),
+        "timeline_empty": roadmap_timeline_figure(stages=[], today=date(2025, 9, 20)),
+    }
+
+
+@pytest.mark.parametrize("name", list(every_figure()))
+def test_figures_are_valid_for_plotly(name):
+    figure = every_figure()[name]
+    # Raises ValueError on any property or value plotly.js would not take.
+    validated = go.Figure(data=figure["data"], layout=figure["layout"]).to_plotly_json()
+    # ... and the traces are the JSON plotly's own objects would ship.
+    assert json.loads(dumped(validated["data"])) == json.loads(dumped(figure["data"]))
+
+
+def test_plotly_validation_catches_a_wrong_property():
+    figure = every_figure()["ranking"]
+    figure["data"][0]["orientatoin"] = "h"
+    with pytest.raises(ValueError, match="orientatoin"):
+        go.Figure(data=figure["data"], layout=figure["layout"])
