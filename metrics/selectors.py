@@ -453,7 +453,13 @@ def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list
     organisations = (
         Organisation.objects.select_related("municipality")
         .only("id", "org_id", "name", "kind", "region_id", "diary_integrated", "municipality__name")
-        .annotate(week_snapshot=FilteredRelation("snapshots", condition=Q(snapshots__week=week)))
+        # The region too: it bounds the join to one region-week by index even when the planner
+        # believes the week empty (its statistics predate the week's import).
+        .annotate(
+            week_snapshot=FilteredRelation(
+                "snapshots", condition=Q(snapshots__week=week, snapshots__region_id=region.id)
+            )
+        )
         .annotate(**{f"week_{field}": F(f"week_snapshot__{field}") for field in COUNT_FIELDS})
         .in_bulk([organisation_id for _has_data, organisation_id, _worst in chosen])
     )
