@@ -195,8 +195,9 @@ class WeeklySnapshot(models.Model):
         verbose_name = _("недельный срез активности")
         verbose_name_plural = _("недельные срезы активности")
         indexes = [
-            # Serves both a national week and one region's week.
-            models.Index(fields=["week", "region"], name="metrics_snapshot_week_region"),
+            # Serves both a national week and one region's week; with the id it holds the whole
+            # order of the snapshot list of the API, whose deep pages skip their offset in it.
+            models.Index(fields=["week", "region", "id"], name="metrics_snapshot_week_reg_id"),
             models.Index(fields=["upload"], name="metrics_snapshot_upload"),
         ]
         constraints = [

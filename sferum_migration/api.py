@@ -3,6 +3,7 @@
 Imported by DRF's settings while rest_framework itself loads: nothing here may import its views' modules."""
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -20,6 +21,29 @@ class ApiPagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class KeysFirstPaginator(Paginator):
+    """Pages of a list of millions of rows: the page's primary keys first, from an index that
+    holds the whole ordering (the offset is skipped inside the index, not by reading rows), then
+    those rows alone. One query more than a plain page; a page deep in the list costs about what
+    the first one does."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = self.object_list.order_by().in_bulk(keys)
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+
+
+class LargeListPagination(ApiPagination):
+    """ApiPagination for the lists of millions of rows (weekly snapshots)."""
+
+    django_paginator_class = KeysFirstPaginator
 
 
 def exception_handler(exc, context):

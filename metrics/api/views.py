@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from regions.models import Region
 from regions.selectors import user_can_view_region_uploads
+from sferum_migration.api import LargeListPagination
 
 from ..choices import ScopeType
 from ..fields import COUNT_FIELDS
@@ -131,6 +132,7 @@ class KpiSummaryView(APIView):
 class SnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = SnapshotSerializer
     filterset_class = SnapshotFilterSet
+    pagination_class = LargeListPagination
     # Newest week first, in the order of a backward scan of the (week, region) index: the first page
     # of 4.7M rows reads 100 of them (ascending regions would sort a whole week). No client-chosen
     # ordering over millions of rows.

@@ -1,7 +1,7 @@
 """The metrics calls of /api/v1/ (metrics/api/views.py): KPIs of a region, its history, the country
 summary, snapshots and uploads, in the exact shapes of DESIGN.md §6, with a fixed number of queries."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -216,6 +216,20 @@ def test_snapshots_filter_by_organisation_and_put_newest_weeks_first(client, kpi
     body = client.get("/api/v1/snapshots/", {"org_id": "62-1"}).json()
     assert [r["week"] for r in body["results"]] == [WEEK.isoformat(), PREVIOUS_WEEK.isoformat()]
     assert {r["org_id"] for r in body["results"]} == {"62-1"}
+
+
+def test_snapshot_pages_walk_the_whole_list_in_order(client, kpi_data):
+    # Pages read their keys first, then the rows: together they are the list, in its order.
+    expected = list(
+        WeeklySnapshot.objects.order_by("-week", "-region_id", "-id").values_list("organisation__org_id", "week")
+    )
+    seen, url = [], "/api/v1/snapshots/?page_size=3"
+    while url:
+        body = client.get(url).json()
+        assert body["count"] == len(expected)
+        seen += [(row["org_id"], date.fromisoformat(row["week"])) for row in body["results"]]
+        url = body["next"]
+    assert seen == expected
 
 
 def test_snapshots_page_size_is_bounded(client, kpi_data):
