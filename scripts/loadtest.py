@@ -48,7 +48,8 @@ from regions.services import user_create
 latest = monday_of(date.today()) - timedelta(weeks=2)
 dataset_build(orgs={args.orgs}, weeks=[latest - timedelta(weeks=i) for i in range({args.weeks})][::-1])
 kpi_values_rebuild()
-user_create(username="loadtest", password="{password}", role="ministry")
+for n in range({args.clients}):
+    user_create(username=f"loadtest{{n}}", password="{password}", role="ministry")
 """
     run([sys.executable, "manage.py", "migrate", "-v0"], env)
     run([sys.executable, "manage.py", "shell", "-c", script], env)
@@ -69,7 +70,7 @@ orgs = list(Organisation.objects.order_by("id").values_list("id", "org_id", "reg
 content = national_file(orgs, seed=1, regions=dict(Region.objects.values_list("id", "code")))
 start = time.perf_counter()
 week = monday_of(date.today()) - timedelta(weeks=1)
-upload = upload_create(user=get_user_model().objects.get(username="loadtest"), region=None,
+upload = upload_create(user=get_user_model().objects.get(username="loadtest0"), region=None,
                        file=SimpleUploadedFile("national.csv", content), week=week)
 upload = upload_process(upload_id=upload.id)
 print(f"national upload: {upload.status}, {upload.rows_imported} rows in {time.perf_counter() - start:.2f} s")
@@ -77,12 +78,13 @@ print(f"national upload: {upload.status}, {upload.rows_imported} rows in {time.p
     return subprocess.Popen([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env)  # noqa: S603
 
 
-def login(password):
+def login(username, password):
+    """A session of one ministry user: each client is its own user, as the API's throttle counts per user."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{BASE}/accounts/login/", timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"username": "loadtest", "password": password, "csrfmiddlewaretoken": token})
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
     request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 address
         f"{BASE}/accounts/login/", data=data.encode(), headers={"Referer": BASE}
     )
@@ -169,7 +171,7 @@ def main():
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
-        openers = [login(password) for _ in range(args.clients)]
+        openers = [login(f"loadtest{n}", password) for n in range(args.clients)]
         results, errors = defaultdict(list), defaultdict(int)
         deadline = time.monotonic() + args.seconds
         threads = [

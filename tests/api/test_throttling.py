@@ -1,6 +1,9 @@
 """Per-user and per-address rate limits of the API: 429 with Retry-After, JSON."""
 
+import os
+
 import pytest
+import redis
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -39,3 +42,19 @@ def test_token_requests_are_limited_per_address(system_user, low_rates):
     response = client.post("/api/v1/auth/token/", {"username": "system", "password": "pass-word-123"})
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
+
+
+def test_the_request_history_is_in_the_shared_redis_cache(token_client, ministry_user, low_rates, settings):
+    # Every web process must see the same count, or the limit multiplies by their number: with
+    # CACHE_URL set (CI's second pass), the history is in Redis, where another process reads it.
+    url = os.environ.get("CACHE_URL", "")
+    if not url.startswith("redis"):
+        pytest.skip("needs CACHE_URL=redis://… (CI's second pass runs it)")
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    client = token_client(ministry_user)
+    for _call in range(3):
+        client.get("/api/v1/regions/")
+    other_process = redis.Redis.from_url(url)  # not Django's cache object: a separate connection
+    keys = [key for key in other_process.keys("*throttle_user_*") if key.endswith(str(ministry_user.pk).encode())]
+    assert len(keys) == 1
+    assert client.get("/api/v1/regions/").status_code == 429
