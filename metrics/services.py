@@ -1,6 +1,7 @@
 """Every write of the metrics app: KPI recomputation and the import of uploads."""
 
 import hashlib
+import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection
@@ -14,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from regions.choices import OrganisationKind
 from regions.models import Municipality, Organisation, Region
@@ -280,16 +282,35 @@ def kpi_values_rebuild(*, weeks: Collection[date] | None = None, progress: Calla
     return rows
 
 
+REGISTRY_LOCK = "organisation-registry"
+
+
+def organisation_registry_lock() -> None:
+    """Held by a change of an organisation's region, municipality or kind until it commits: an
+    import checks its rows against the registry under the shared side of this lock, so it never
+    writes rows checked against the registry of before the change after the change."""
+    advisory_xact_lock(REGISTRY_LOCK)
+
+
 def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[int]) -> int:
     """After an organisation's region, municipality or kind changed in the registry: its
-    snapshots follow it to its region, and every week it reported is recomputed for the regions
-    given (the former and the present one). Returns the number of weeks recomputed."""
+    snapshots follow it to its region, and every week with data of the regions given (the former
+    and the present one) is recomputed, since their organisation totals changed in every week.
+    Returns the number of weeks recomputed."""
     with transaction.atomic():
         organisation = Organisation.objects.get(id=organisation_id)
-        snapshots = WeeklySnapshot.objects.filter(organisation_id=organisation_id).order_by()
-        snapshots.exclude(region_id=organisation.region_id).update(region_id=organisation.region_id)
-        weeks = sorted(snapshots.values_list("week", flat=True))
         regions = sorted({*region_ids, organisation.region_id})
+        weeks = sorted(
+            KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0])
+            .order_by()
+            .values_list("week", flat=True)
+        )
+        # The locks an import of these region-weeks takes, in the same order.
+        for region_id, week in sorted((region_id, week) for region_id in regions for week in weeks):
+            advisory_xact_lock("upload-region-week", region_id, week)
+        WeeklySnapshot.objects.filter(organisation_id=organisation_id).exclude(region_id=organisation.region_id).update(
+            region_id=organisation.region_id
+        )
         for week in weeks:
             kpi_values_recompute(week=week, region_ids=regions, refresh_statuses=False)
         if weeks:
@@ -307,7 +328,7 @@ def organisation_kpis_refresh_enqueue(*, organisation_id: int, region_ids: Colle
     def enqueue():
         try:
             organisation_kpis_refresh_task.delay(organisation_id, region_ids)
-        except Exception:
+        except OperationalError:  # the broker did not take it
             logger.warning("Broker unavailable: recomputing organisation %s inline", organisation_id, exc_info=True)
             organisation_kpis_refresh(organisation_id=organisation_id, region_ids=region_ids)
 
@@ -754,16 +775,15 @@ def _upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
         for field_name, old, value in zip(COUNT_FIELDS, before[0], row.counts, strict=True):
             totals[field_name] += value - old
     missing_count = 0
-    missing_sample = []
+    missing = set()
     registry_by_region = defaultdict(list)
     for organisation in known.values():
         registry_by_region[organisation.region_id].append(organisation)
-    for (region_id, _week), seen in sorted(present.items()):
+    for (region_id, _week), seen in present.items():
         for organisation in registry_by_region.get(region_id, []):
             if organisation.id not in seen:
                 missing_count += 1
-                if len(missing_sample) < 50:
-                    missing_sample.append(organisation.org_id)
+                missing.add(organisation.org_id)
     return {
         "rows_valid": len(valid),
         "new": new,
@@ -771,13 +791,15 @@ def _upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
         "unchanged": unchanged,
         "changed_totals": {k: v for k, v in totals.items() if v},
         "missing_count": missing_count,
-        "missing_sample": missing_sample,
+        # The same sample whatever order the registry was read in (a dry run, then the import).
+        "missing_sample": heapq.nsmallest(50, missing),
         "weeks": sorted({week.isoformat() for _r, _g, week, _o in valid}),
     }
 
 
 def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     """Validate, write and recompute inside the caller's transaction."""
+    advisory_xact_lock(REGISTRY_LOCK, shared=True)  # imports run side by side; a registry move waits
     valid, errors, known = _upload_validate(upload, parsed)
     _progress(upload.id, 65)
     upload.rows_total = parsed.rows_total

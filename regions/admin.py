@@ -10,7 +10,7 @@ from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from metrics.models import StageTarget
-from metrics.services import organisation_kpis_refresh_enqueue
+from metrics.services import organisation_kpis_refresh_enqueue, organisation_registry_lock
 
 from .choices import OrganisationKind
 from .models import FederalDistrict, Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
@@ -42,6 +42,12 @@ class MunicipalityAdmin(admin.ModelAdmin):
     search_fields = ("name", "oktmo")
     autocomplete_fields = ("region",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Its organisations (and their weeks) belong to its region: they move one by one.
+        if obj is not None and obj.organisations.exists():
+            return ("region",)
+        return ()
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
@@ -53,8 +59,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
 
     def save_model(self, request, obj, form, change):
+        moved = change and {"region", "municipality", "kind"} & set(form.changed_data)
+        if moved:
+            organisation_registry_lock()  # running imports finish first; new ones see the change
         super().save_model(request, obj, form, change)
-        if change and {"region", "municipality", "kind"} & set(form.changed_data):
+        if moved:
             # Its past weeks move with it: snapshots follow the region, KPI values are recomputed.
             organisation_kpis_refresh_enqueue(
                 organisation_id=obj.id, region_ids=[form.initial["region"], obj.region_id]

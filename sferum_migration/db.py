@@ -12,45 +12,64 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def advisory_xact_lock(*parts) -> None:
-    """Serialise transactions on a key until the current transaction ends.
+def advisory_xact_lock(*parts, shared: bool = False) -> None:
+    """Serialise transactions on a key until the current transaction ends; ``shared`` holders
+    run side by side and only exclude the exclusive one.
 
-    PostgreSQL: ``pg_advisory_xact_lock``. SQLite needs nothing: it runs one writer at a time
-    (transactions start IMMEDIATE, see settings).
+    PostgreSQL: ``pg_advisory_xact_lock`` / ``pg_advisory_xact_lock_shared``. SQLite needs
+    nothing: it runs one writer at a time (transactions start IMMEDIATE, see settings).
     """
     if not is_postgresql():
         return
     key = ":".join(str(part) for part in parts)
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        cursor.execute(f"SELECT {function}(hashtextextended(%s, 0))", [key])
 
 
 def _copy_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+def _copy_text(value) -> str:
+    """Any value as COPY text (the slow, general way)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return _copy_escaped(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return _copy_escaped(str(value))
+
+
 def _copy_converter(sample):
-    """How one column's values become COPY text, decided from a sample value of the column."""
+    """How one column's values of the sample's exact type become COPY text."""
     if isinstance(sample, bool):
         return lambda value: "t" if value else "f"
     if isinstance(sample, str):
         return _copy_escaped
     if hasattr(sample, "isoformat"):
         return lambda value: value.isoformat()
-    return str
+    if isinstance(sample, int | float | decimal.Decimal):
+        return str
+    return _copy_text
 
 
 def _copy_lines(rows: list[tuple]):
-    # One converter per column (from its first non-null value), not a type check per value: a
-    # week's KPI rows are 12,500 × 15 values.
-    converters = []
+    # One converter per column, from its first non-null value, not a chain of type checks per
+    # value (a week's KPI rows are 12,500 × 15 values); a value of another type takes the
+    # general way.
+    columns = []
     for index in range(len(rows[0])):
         sample = next((row[index] for row in rows if row[index] is not None), None)
-        converters.append(_copy_converter(sample))
+        columns.append((type(sample), _copy_converter(sample)))
     for row in rows:
         yield (
             "\t".join(
-                "\\N" if value is None else convert(value) for convert, value in zip(converters, row, strict=True)
+                convert(value) if type(value) is kind else _copy_text(value)
+                for (kind, convert), value in zip(columns, row, strict=True)
             )
             + "\n"
         )

@@ -92,8 +92,10 @@ def test_moving_an_organisation_moves_its_weeks_and_recomputes_both_regions(
 ):
     stays = OrganisationFactory()
     moved = OrganisationFactory(kind=OrganisationKind.SCHOOL)
-    for week in (WEEK - timedelta(weeks=1), WEEK):
+    for week in (WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK):
         SnapshotFactory(organisation=stays, week=week)
+    # It skipped the last week: that week's totals of both regions change all the same.
+    for week in (WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1)):
         SnapshotFactory(organisation=moved, week=week, staff_active=10)
     kpi_values_rebuild()
     samara_district = MunicipalityFactory(region=region("63"))
@@ -116,6 +118,7 @@ def test_moving_an_organisation_moves_its_weeks_and_recomputes_both_regions(
         week=WEEK, scope=ScopeType.REGION, scope_id=region("62").id, kind="", kpi=KpiCode.STAFF_WEEKLY_ACTIVE
     )
     assert (ryazan_staff.numerator, ryazan_staff.denominator) == (80, 100)  # only the organisation that stayed
+    assert ryazan_staff.orgs_total == 1
 
 
 def test_municipality_of_another_region_is_refused(client, admin_user):
@@ -129,3 +132,19 @@ def test_municipality_of_another_region_is_refused(client, admin_user):
     assert "Муниципалитет относится к другому региону." in response.content.decode()
     organisation.refresh_from_db()
     assert organisation.municipality.region == region("62")
+
+
+def test_municipality_with_organisations_keeps_its_region(client, admin_user):
+    organisation = OrganisationFactory()
+    municipality = organisation.municipality
+    client.force_login(admin_user)
+    url = reverse("admin:regions_municipality_change", args=[municipality.pk])
+    response = client.post(url, {"name": municipality.name, "oktmo": "", "region": region("63").id})
+    assert response.status_code == 302, response.content[:2000]
+    municipality.refresh_from_db()
+    assert municipality.region == region("62")
+    empty = MunicipalityFactory()
+    url = reverse("admin:regions_municipality_change", args=[empty.pk])
+    client.post(url, {"name": empty.name, "oktmo": "", "region": region("63").id})
+    empty.refresh_from_db()
+    assert empty.region == region("63")
