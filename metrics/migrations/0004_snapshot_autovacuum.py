@@ -10,22 +10,19 @@ from django.db import migrations
 TABLES = ("metrics_weeklysnapshot", "metrics_kpivalue")
 
 
-def set_scale_factor(apps, schema_editor, value: str | None):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in TABLES:
-        if value is None:
+def analyse_after_one_percent(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in TABLES:
+            schema_editor.execute(f"ALTER TABLE {table} SET (autovacuum_analyze_scale_factor = 0.01)")
+
+
+def analyse_by_default(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in TABLES:
             schema_editor.execute(f"ALTER TABLE {table} RESET (autovacuum_analyze_scale_factor)")
-        else:
-            schema_editor.execute(f"ALTER TABLE {table} SET (autovacuum_analyze_scale_factor = {value})")
 
 
 class Migration(migrations.Migration):
     dependencies = [("metrics", "0003_drop_redundant_indexes")]
 
-    operations = [
-        migrations.RunPython(
-            lambda apps, editor: set_scale_factor(apps, editor, "0.01"),
-            lambda apps, editor: set_scale_factor(apps, editor, None),
-        ),
-    ]
+    operations = [migrations.RunPython(analyse_after_one_percent, analyse_by_default)]

@@ -14,6 +14,8 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK}
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "100000/minute", "anon": "100000/minute"}
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Tests clear the cache around each API test: never the product's (CACHE_URL may come from .env).
+CACHES = {"default": env.cache_url("TEST_CACHE_URL", default="locmemcache://")}
 
 # Tests run jobs inline unless a test asks for the real worker (the `live_worker` fixture).
 CELERY_TASK_ALWAYS_EAGER = True

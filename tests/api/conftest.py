@@ -15,7 +15,7 @@ PREVIOUS_WEEK = WEEK - timedelta(weeks=1)
 
 @pytest.fixture(autouse=True)
 def _clear_throttle_history():
-    """Throttles count requests in the cache (LocMem, or Redis with CACHE_URL): every test starts from zero."""
+    """Throttles count requests in the cache (LocMem, or Redis with TEST_CACHE_URL): every test starts from zero."""
     cache.clear()
     yield
     cache.clear()

@@ -46,10 +46,10 @@ def test_token_requests_are_limited_per_address(system_user, low_rates):
 
 def test_the_request_history_is_in_the_shared_redis_cache(token_client, ministry_user, low_rates, settings):
     # Every web process must see the same count, or the limit multiplies by their number: with
-    # CACHE_URL set (CI's second pass), the history is in Redis, where another process reads it.
-    url = os.environ.get("CACHE_URL", "")
+    # TEST_CACHE_URL set (CI's second pass), the history is in Redis, where another process reads it.
+    url = os.environ.get("TEST_CACHE_URL", "")
     if not url.startswith("redis"):
-        pytest.skip("needs CACHE_URL=redis://… (CI's second pass runs it)")
+        pytest.skip("needs TEST_CACHE_URL=redis://… (CI's second pass runs it)")
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     client = token_client(ministry_user)
     for _call in range(3):
@@ -58,3 +58,14 @@ def test_the_request_history_is_in_the_shared_redis_cache(token_client, ministry
     keys = [key for key in other_process.keys("*throttle_user_*") if key.endswith(str(ministry_user.pk).encode())]
     assert len(keys) == 1
     assert client.get("/api/v1/regions/").status_code == 429
+
+
+def test_an_unreachable_cache_does_not_take_the_api_down(token_client, ministry_user, low_rates, settings, caplog):
+    # Redis down: the request is served without its rate limit, and the operators are told.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    client = token_client(ministry_user)
+    for _call in range(4):
+        assert client.get("/api/v1/regions/").status_code == 200
+    assert "Rate limit not applied" in caplog.text
