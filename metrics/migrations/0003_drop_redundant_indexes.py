@@ -4,6 +4,16 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# Each index is dropped by name: an AlterField would also drop and re-add the organisation's
+# foreign key, which validates every snapshot under a lock.
+REDUNDANT = (
+    ("metrics_kpivalue", "metrics_kpivalue_region_id_abcefce7", "region_id"),
+    ("metrics_weeklysnapshot", "metrics_weeklysnapshot_organisation_id_4ffeb3c4", "organisation_id"),
+    ("metrics_weeklysnapshot", "metrics_weeklysnapshot_region_id_df0c4e44", "region_id"),
+    ("metrics_weeklysnapshot", "metrics_weeklysnapshot_upload_id_14026aca", "upload_id"),
+)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,24 +22,35 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='kpivalue',
-            name='region',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='regions.region', verbose_name='регион'),
-        ),
-        migrations.AlterField(
-            model_name='weeklysnapshot',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='regions.organisation', verbose_name='организация'),
-        ),
-        migrations.AlterField(
-            model_name='weeklysnapshot',
-            name='region',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region', verbose_name='регион'),
-        ),
-        migrations.AlterField(
-            model_name='weeklysnapshot',
-            name='upload',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='snapshots', to='metrics.upload', verbose_name='загрузка'),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX IF EXISTS "{index}"',
+                    reverse_sql=f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")',
+                )
+                for table, index, column in REDUNDANT
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name='kpivalue',
+                    name='region',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='regions.region', verbose_name='регион'),
+                ),
+                migrations.AlterField(
+                    model_name='weeklysnapshot',
+                    name='organisation',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='regions.organisation', verbose_name='организация'),
+                ),
+                migrations.AlterField(
+                    model_name='weeklysnapshot',
+                    name='region',
+                    field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region', verbose_name='регион'),
+                ),
+                migrations.AlterField(
+                    model_name='weeklysnapshot',
+                    name='upload',
+                    field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='snapshots', to='metrics.upload', verbose_name='загрузка'),
+                ),
+            ],
         ),
     ]
