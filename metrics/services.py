@@ -266,20 +266,34 @@ def _kpi_deltas_refresh(*, week: date) -> None:
         )
 
 
-def kpi_values_rebuild(*, weeks: Collection[date] | None = None, progress: Callable[[date], None] | None = None) -> int:
-    """Recompute every week that has snapshots (or the weeks given), then the schedule states."""
+def kpi_values_rebuild(
+    *,
+    weeks: Collection[date] | None = None,
+    region_ids: Collection[int] | None = None,
+    progress: Callable[[date], None] | None = None,
+) -> int:
+    """Recompute every week that has snapshots (or the weeks given), then the schedule states:
+    for the regions given (all when None), with the districts and the country."""
     if weeks is None:
         weeks = WeeklySnapshot.objects.order_by("week").values_list("week", flat=True).distinct()
     weeks = sorted({monday_of(week) for week in weeks})
     rows = 0
     with transaction.atomic():  # one commit for the whole rebuild, and readers never see half of it
         for week in weeks:
-            rows += kpi_values_recompute(week=week, refresh_statuses=False)
+            rows += kpi_values_recompute(week=week, region_ids=region_ids, refresh_statuses=False)
             if progress:
                 progress(week)
         if weeks:
-            scope_statuses_refresh(from_week=weeks[0])
+            scope_statuses_refresh(from_week=weeks[0], region_ids=region_ids)
     return rows
+
+
+def _computed_weeks(*, since: date | None = None) -> list[date]:
+    """The weeks that have KPI values (the country's row of the first KPI stands for them), oldest first."""
+    weeks = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0])
+    if since is not None:
+        weeks = weeks.filter(week__gte=since)
+    return sorted(weeks.order_by().values_list("week", flat=True))
 
 
 REGISTRY_LOCK = "organisation-registry"
@@ -300,21 +314,14 @@ def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[in
     with transaction.atomic():
         organisation = Organisation.objects.get(id=organisation_id)
         regions = sorted({*region_ids, organisation.region_id})
-        weeks = sorted(
-            KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0])
-            .order_by()
-            .values_list("week", flat=True)
-        )
+        weeks = _computed_weeks()
         # The locks an import of these region-weeks takes, in the same order.
         for region_id, week in sorted((region_id, week) for region_id in regions for week in weeks):
             advisory_xact_lock("upload-region-week", region_id, week)
         WeeklySnapshot.objects.filter(organisation_id=organisation_id).exclude(region_id=organisation.region_id).update(
             region_id=organisation.region_id
         )
-        for week in weeks:
-            kpi_values_recompute(week=week, region_ids=regions, refresh_statuses=False)
-        if weeks:
-            scope_statuses_refresh(from_week=weeks[0], region_ids=regions)
+        kpi_values_rebuild(weeks=weeks, region_ids=regions)
     return len(weeks)
 
 
@@ -404,11 +411,7 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
     targets = kpi_targets()
     regions = list(Region.objects.filter(id__in=region_ids) if region_ids is not None else Region.objects.all())
     federal, plans = roadmap_stage_plans(regions=regions)
-    weeks = sorted(
-        KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0], week__gte=since)
-        .order_by()
-        .values_list("week", flat=True)
-    )
+    weeks = _computed_weeks(since=since)
     rows_by_scope: dict[tuple, dict] = defaultdict(dict)
     coverage: dict[tuple, dict] = defaultdict(dict)
     values = KpiValue.objects.filter(scope__in=[ScopeType.REGION, ScopeType.COUNTRY], week__gte=since)
