@@ -10,7 +10,7 @@ from html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from metrics.fields import COUNT_FIELDS
+from metrics.counts import COUNT_FIELDS
 from metrics.models import WeeklySnapshot
 
 from .templatetags.dashboard_tags import (

@@ -378,7 +378,7 @@ def _heatmap_window(matrix: dict, week: date) -> dict:
 
 
 def _plan_stages(stages) -> list[dict]:
-    """Roadmap stages shaped as ScopeStatus keeps them, without a status (no data for the week)."""
+    """Roadmap stages shaped as ScheduleState keeps them, without a status (no data for the week)."""
     return [
         {
             "order": s.order,

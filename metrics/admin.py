@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.db.models import Max, Min
 from django.utils.translation import gettext_lazy as _
 
-from .fields import COUNT_FIELDS
-from .models import KpiDefinition, KpiValue, ScopeStatus, StageTarget, Upload, WeeklySnapshot
+from .counts import COUNT_FIELDS
+from .models import KpiDefinition, KpiValue, ScheduleState, StageTarget, Upload, WeeklySnapshot
 
 # How many row errors the upload page of the admin shows; the full report is on the upload page.
 ERRORS_PREVIEW = 50
@@ -179,8 +179,8 @@ class KpiValueAdmin(ViewOnlyAdmin):
     show_full_result_count = False
 
 
-@admin.register(ScopeStatus)
-class ScopeStatusAdmin(ViewOnlyAdmin):
+@admin.register(ScheduleState)
+class ScheduleStateAdmin(ViewOnlyAdmin):
     list_display = ("week", "scope", "scope_id", "region", "status", "ready", "computed_at")
     list_filter = ("scope", "status", "ready", WeekListFilter)
     list_select_related = ("region",)

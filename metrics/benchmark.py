@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
-from .fields import COUNT_FIELDS
+from .counts import COUNT_FIELDS
 from .importers import template_headers
 from .kpi import monday_of
 

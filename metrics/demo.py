@@ -21,7 +21,7 @@ from regions.services import roadmap_create_regional, user_create
 from sferum_migration.db import bulk_insert
 
 from .choices import KpiCode
-from .fields import COUNT_FIELDS
+from .counts import COUNT_FIELDS
 from .kpi import monday_of
 from .models import WeeklySnapshot
 from .services import kpi_values_rebuild

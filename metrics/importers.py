@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from regions.choices import KIND_ABBREVIATIONS, OrganisationKind
 
-from .fields import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
+from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
 from .kpi import monday_of
 
 __all__ = [

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from regions.choices import OrganisationKind
 
 from .choices import KpiCode, ScheduleStatus, ScopeType, UploadMode, UploadStatus
-from .fields import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
+from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
 
 
 class KpiDefinition(models.Model):
@@ -276,7 +276,7 @@ class KpiValue(models.Model):
         return f"{self.scope}:{self.scope_id} {self.kpi} {self.week:%Y-%m-%d}"
 
 
-class ScopeStatus(models.Model):
+class ScheduleState(models.Model):
     """Schedule state of the country or a region as of one week, derived from its KPI values.
 
     Kept beside the values so that a page of 89 regions reads one row per region.
@@ -290,7 +290,7 @@ class ScopeStatus(models.Model):
     )
     status = models.CharField(_("статус графика"), max_length=16, choices=ScheduleStatus.choices)
     ready = models.BooleanField(_("готов"), default=False)
-    # KPI codes below target (or "no_data" when nothing was reported that week).
+    # KPI codes below target (or constants.NO_DATA when nothing was reported that week).
     blocking = models.JSONField(_("блокирующие показатели"), default=list, blank=True)
     # [{"order", "title", "start", "deadline", "status", "kpis": [codes]}]
     stages = models.JSONField(_("этапы"), default=list, blank=True)
@@ -302,7 +302,7 @@ class ScopeStatus(models.Model):
         ordering = ["scope", "scope_id", "week"]
         verbose_name = _("состояние графика")
         verbose_name_plural = _("состояния графика")
-        indexes = [models.Index(fields=["scope", "week"], name="metrics_scopestatus_week")]
+        indexes = [models.Index(fields=["scope", "week"], name="metrics_schedulestate_week")]
         constraints = [
             models.UniqueConstraint(
                 fields=["scope", "scope_id", "week"], name="%(app_label)s_%(class)s_unique_scope_week"

@@ -25,9 +25,10 @@ from regions.models import Municipality, Organisation, Region, RoadmapStage
 from regions.selectors import user_has_national_scope, user_region
 
 from .choices import ScopeType
-from .fields import COUNT_FIELDS
+from .constants import ALL_KINDS, COUNTRY_ID, NO_DATA
+from .counts import COUNT_FIELDS
 from .kpi import KPI_CODES, KPI_FORMULAS, StagePlan, kpi_met, kpi_numbers, kpi_value
-from .models import KpiDefinition, KpiValue, ScopeStatus, StageTarget, Upload, WeeklySnapshot
+from .models import KpiDefinition, KpiValue, ScheduleState, StageTarget, Upload, WeeklySnapshot
 
 
 def kpi_definitions() -> list[KpiDefinition]:
@@ -90,7 +91,7 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
 def latest_week_with_data(*, before: date | None = None) -> date | None:
     """The latest week for which the country has KPI values."""
 
-    qs = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind="", denominator__gt=0)
+    qs = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, denominator__gt=0)
     if before:
         qs = qs.filter(week__lte=before)
     return qs.order_by("-week").values_list("week", flat=True).first()
@@ -131,13 +132,13 @@ def weeks_with_data() -> list[date]:
     """Every week the country has values for, newest first."""
 
     return list(
-        KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind="", kpi=KPI_CODES[0], denominator__gt=0)
+        KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0], denominator__gt=0)
         .order_by("-week")
         .values_list("week", flat=True)
     )
 
 
-# What the pages read of KpiValue and ScopeStatus rows: named tuples rather than model instances
+# What the pages read of KpiValue and ScheduleState rows: named tuples rather than model instances
 # (a page reads hundreds), with no ORDER BY where the rows go into a mapping.
 _KPI_ROW_FIELDS = (
     "scope_id",
@@ -187,10 +188,11 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
     Three queries."""
 
     rows = {
-        row.kpi: row for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="", week=week))
+        row.kpi: row
+        for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
     }
     state = (
-        ScopeStatus.objects.filter(scope=scope, scope_id=scope_id, week=week)
+        ScheduleState.objects.filter(scope=scope, scope_id=scope_id, week=week)
         .values_list(*_STATE_FIELDS, "stages", named=True)
         .first()
     )
@@ -213,11 +215,11 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
 def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> dict[str, list[dict]]:
     """KPI code -> the weekly series of a scope (oldest first), with the planned value. Two queries."""
 
-    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind="")
+    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS)
     if kpi:
         values = values.filter(kpi=kpi)
     values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
-    planned = dict(ScopeStatus.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
+    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
     series: dict[str, list[dict]] = {}
     for row in values:
         state = planned.get(row.week, {}).get(row.kpi, {})
@@ -249,11 +251,11 @@ def country_summary(*, week: date, district: str | None = None, pilot: bool | No
         regions = regions.filter(pilot=pilot)
     regions = list(regions)
     values = defaultdict(dict)
-    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind="", week=week)):
+    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week=week)):
         values[row.scope_id][row.kpi] = row
     states = {
         s.scope_id: s
-        for s in ScopeStatus.objects.filter(scope=ScopeType.REGION, week=week)
+        for s in ScheduleState.objects.filter(scope=ScopeType.REGION, week=week)
         .order_by()
         .values_list(*_STATE_FIELDS, named=True)
     }
@@ -282,7 +284,7 @@ def country_summary(*, week: date, district: str | None = None, pilot: bool | No
                 else None,
             }
         )
-    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=0, week=week)
+    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week)
     return {"week": week, "country": country, "regions": rows}
 
 
@@ -298,7 +300,9 @@ def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
 
     definitions = kpi_definitions()
     values = defaultdict(dict)
-    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind="", week=week)):
+    for row in _kpi_rows(
+        KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind=ALL_KINDS, week=week)
+    ):
         values[row.scope_id][row.kpi] = row
     rows = []
     for municipality in Municipality.objects.filter(region=region).order_by("name"):
@@ -323,7 +327,7 @@ def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
     cells = {}
     weeks = set()
     for scope_id, week, value in (
-        KpiValue.objects.filter(scope=ScopeType.REGION, kind="", kpi=kpi)
+        KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi)
         .order_by()
         .values_list("scope_id", "week", "value")
     ):
@@ -373,7 +377,7 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
         counts = counts_by_org.get(organisation.id)
         if counts is None:
             rows.append(
-                {"organisation": organisation, "kpis": None, "ready": False, "blocking": ["no_data"], "worst": None}
+                {"organisation": organisation, "kpis": None, "ready": False, "blocking": [NO_DATA], "worst": None}
             )
             continue
         kpis = organisation_kpis(counts, targets)
@@ -468,7 +472,7 @@ def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list
         organisation = organisations[organisation_id]
         if not has_data:
             rows.append(
-                {"organisation": organisation, "kpis": None, "ready": False, "blocking": ["no_data"], "worst": None}
+                {"organisation": organisation, "kpis": None, "ready": False, "blocking": [NO_DATA], "worst": None}
             )
             continue
         kpis = organisation_kpis({field: getattr(organisation, f"week_{field}") for field in COUNT_FIELDS}, targets)

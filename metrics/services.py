@@ -23,7 +23,8 @@ from regions.selectors import user_can_upload
 from sferum_migration.db import advisory_xact_lock, bulk_insert, copy_lines, is_postgresql
 
 from .choices import ScopeType, UploadMode, UploadStatus
-from .fields import COUNT_FIELDS
+from .constants import ALL_KINDS, COUNTRY_ID, FINAL_UPLOAD_STATUSES, NO_DATA
+from .counts import COUNT_FIELDS
 from .importers import FileRejected, ParseResult, column_label, parse_upload
 from .kpi import (
     KPI_CODES,
@@ -38,7 +39,7 @@ from .kpi import (
     stage_status,
     worst_status,
 )
-from .models import KpiValue, ScopeStatus, Upload, WeeklySnapshot
+from .models import KpiValue, ScheduleState, Upload, WeeklySnapshot
 from .selectors import kpi_targets, roadmap_stage_plans
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,6 @@ KPI_VALUE_FIELDS = (
     "orgs_total",
     "computed_at",
 )
-FINAL_STATUSES = (UploadStatus.SUCCEEDED, UploadStatus.FAILED, UploadStatus.SUPERSEDED)
-COUNTRY_ID = 0
-ALL_KINDS = ""
 # Schedule checks look back this far for the latest week with data and the trend.
 STATUS_LOOKBACK_WEEKS = 12
 
@@ -393,7 +391,7 @@ def _scope_state(*, stages, rows_by_kind, coverage, weeks, week, targets) -> dic
         if den and not kpi_met(num, den, targets[code]):
             blocking.append(code)
     if not coverage.get(week):
-        blocking = ["no_data"]
+        blocking = [NO_DATA]
     return {
         "status": worst_status(statuses.values()),
         "stages": stage_rows,
@@ -442,13 +440,13 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
                 week=week,
                 targets=targets,
             )
-            new_rows.append(ScopeStatus(week=week, scope=scope, scope_id=scope_id, region_id=region_id, **state))
+            new_rows.append(ScheduleState(week=week, scope=scope, scope_id=scope_id, region_id=region_id, **state))
     with transaction.atomic():
-        stale = ScopeStatus.objects.filter(week__gte=from_week)
+        stale = ScheduleState.objects.filter(week__gte=from_week)
         if region_ids is not None:
             stale = stale.filter(scope=ScopeType.COUNTRY) | stale.filter(region_id__in=region_ids)
         stale.delete()
-        ScopeStatus.objects.bulk_create(new_rows, batch_size=1000)
+        ScheduleState.objects.bulk_create(new_rows, batch_size=1000)
     return len(new_rows)
 
 
@@ -562,7 +560,7 @@ def upload_process(*, upload_id: int) -> Upload:
     import itself is one transaction, so a run killed half-way leaves nothing behind."""
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(id=upload_id)
-        if upload.status in FINAL_STATUSES:
+        if upload.status in FINAL_UPLOAD_STATUSES:
             return upload
         upload.status = UploadStatus.PROCESSING
         upload.started_at = timezone.now()
@@ -574,7 +572,7 @@ def upload_process(*, upload_id: int) -> Upload:
         parsed = _upload_parse(upload)
         with transaction.atomic():
             current = Upload.objects.select_for_update().get(id=upload_id)
-            if current.status in FINAL_STATUSES:  # a parallel run of the same message finished first
+            if current.status in FINAL_UPLOAD_STATUSES:  # a parallel run of the same message finished first
                 return current
             _upload_import(upload, parsed)
     except FileRejected as rejected:

@@ -7,12 +7,13 @@ from regions.choices import OrganisationKind
 from regions.models import Region
 
 from ..choices import KpiCode, ScheduleStatus, UploadMode, UploadStatus
-from ..fields import COUNT_FIELDS
+from ..constants import NO_DATA
+from ..counts import COUNT_FIELDS
 from ..kpi import monday_of
 from ..models import Upload, WeeklySnapshot
 
 # A region or the country is not ready because of these KPIs, or because nothing was reported.
-BLOCKING_CHOICES = [*KpiCode.choices, ("no_data", _("Нет данных за неделю"))]
+BLOCKING_CHOICES = [*KpiCode.choices, (NO_DATA, _("Нет данных за неделю"))]
 
 
 class RowErrorSerializer(serializers.Serializer):

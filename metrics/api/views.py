@@ -17,7 +17,7 @@ from regions.selectors import user_can_view_region_uploads
 from sferum_migration.api import LargeListPagination
 
 from ..choices import ScopeType
-from ..fields import COUNT_FIELDS
+from ..counts import COUNT_FIELDS
 from ..filtersets import SnapshotFilterSet, UploadFilterSet
 from ..models import WeeklySnapshot
 from ..selectors import (

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from metrics.choices import KpiCode, ScheduleStatus, UploadStatus
-from metrics.fields import COUNT_FIELDS
+from metrics.counts import COUNT_FIELDS
 from metrics.models import Upload, WeeklySnapshot
 from metrics.services import kpi_values_rebuild
 from regions.models import Region

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from metrics.fields import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
+from metrics.counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
 from metrics.importers import (
     FileRejected,
     ParsedRow,

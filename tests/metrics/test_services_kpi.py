@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.choices import KpiCode, ScheduleStatus, ScopeType
-from metrics.models import KpiValue, ScopeStatus, WeeklySnapshot
+from metrics.models import KpiValue, ScheduleState, WeeklySnapshot
 from metrics.services import kpi_values_rebuild, kpi_values_recompute
 from regions.choices import OrganisationKind
 from regions.models import Organisation, Region
@@ -69,7 +69,7 @@ def test_region_without_reports_has_no_data_and_zero_coverage():
     kpi_values_recompute(week=WEEK)
     samara = value_of(ScopeType.REGION, region("63").id, KpiCode.STAFF_WEEKLY_ACTIVE)
     assert (samara.value, samara.orgs_reported, samara.orgs_total) == (None, 0, 1)
-    state = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=region("63").id, week=WEEK)
+    state = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("63").id, week=WEEK)
     assert state.ready is False
     assert state.blocking == ["no_data"]
 
@@ -216,10 +216,10 @@ def test_regional_roadmap_replaces_the_federal_plan():
     preschool = OrganisationFactory(region=samara, kind=OrganisationKind.PRESCHOOL)
     weekly_staff(preschool, [60, 70, 80], date(2025, 7, 7))
     kpi_values_rebuild()
-    state = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=samara.id, week=date(2025, 7, 21))
+    state = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=samara.id, week=date(2025, 7, 21))
     assert [s["title"] for s in state.stages] == ["Дошкольные ОО"]
     assert state.status == ScheduleStatus.DONE
-    earlier = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=samara.id, week=date(2025, 7, 14))
+    earlier = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=samara.id, week=date(2025, 7, 14))
     assert earlier.status == ScheduleStatus.ON_TRACK
 
 
@@ -230,8 +230,8 @@ def test_pilot_stage_counts_for_pilot_regions_only():
         weekly_staff(school, [10, 12, 14, 16], date(2025, 9, 1))
     kpi_values_rebuild()
     week = date(2025, 9, 22)  # the week after the pilot stage's deadline (15 September)
-    pilot = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=region("62").id, week=week)
-    other = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=region("63").id, week=week)
+    pilot = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("62").id, week=week)
+    other = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("63").id, week=week)
     assert 2 in [s["order"] for s in pilot.stages]
     assert 2 not in [s["order"] for s in other.stages]
     pilot_stage = next(s for s in pilot.stages if s["order"] == 2)
@@ -241,7 +241,7 @@ def test_pilot_stage_counts_for_pilot_regions_only():
 def test_state_names_the_kpis_that_block_readiness():
     SnapshotFactory(staff_total=100, staff_active=10)
     kpi_values_recompute(week=WEEK)
-    state = ScopeStatus.objects.get(scope=ScopeType.REGION, scope_id=region("62").id, week=WEEK)
+    state = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("62").id, week=WEEK)
     assert state.ready is False
     assert KpiCode.STAFF_WEEKLY_ACTIVE in state.blocking
     assert KpiCode.LEARNERS_WEEKLY_ACTIVE not in state.blocking

@@ -1,4 +1,4 @@
-"""The count columns of a weekly snapshot; pure, shared by the importer and the models."""
+"""The count columns of a weekly snapshot and their active ≤ total pairs; pure (importer and models)."""
 
 COUNT_FIELDS = (
     "staff_total",

@@ -1,0 +1,21 @@
+"""The one domain error (HackSoft's ApplicationError): services raise it, the API's exception
+handler (sferum_migration/api.py) and the pages' helper turn it into a 400/403 or a message."""
+
+
+class ApplicationError(Exception):
+    """A rule of the domain refused what was asked; ``message`` says why, in the user's language."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+
+class PermissionRefused(ApplicationError):
+    """The user's role or region does not allow it (403 in the API)."""
+
+    code = "permission_denied"
