@@ -21,6 +21,7 @@ from regions.choices import OrganisationKind
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_can_upload
 from sferum_migration.db import advisory_xact_lock, bulk_insert, copy_lines, is_postgresql
+from sferum_migration.exceptions import ApplicationError
 
 from .choices import ScopeType, UploadMode, UploadStatus
 from .constants import ALL_KINDS, COUNTRY_ID, FINAL_UPLOAD_STATUSES, NO_DATA
@@ -453,13 +454,8 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
 # --- uploads ------------------------------------------------------------------------------------
 
 
-class UploadRefused(Exception):
+class UploadRefused(ApplicationError):
     """The user may not upload this (scope or input); ``message`` says why, in Russian."""
-
-    def __init__(self, message: str, *, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def upload_create(
