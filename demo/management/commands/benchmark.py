@@ -74,7 +74,7 @@ class Command(BaseCommand):
             raise CommandError("benchmark failed")
 
     def run_child(self, options):
-        from metrics.benchmark import benchmark_run, results_table
+        from demo.benchmark import benchmark_run, results_table
 
         call_command("migrate", verbosity=0)
         results = benchmark_run(

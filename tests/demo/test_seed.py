@@ -1,4 +1,4 @@
-"""seed_demo: a complete, consistent, repeatable demo dataset (metrics.demo)."""
+"""seed_demo: a complete, consistent, repeatable demo dataset (demo.seed)."""
 
 from datetime import date, timedelta
 from io import StringIO
@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
-from metrics.demo import DEMO_ORG_PREFIX, DEMO_USERS, demo_weeks, region_genitive
+from demo.seed import DEMO_ORG_PREFIX, DEMO_USERS, demo_weeks, region_genitive
 from metrics.models import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS, KpiValue, StageTarget, WeeklySnapshot
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope

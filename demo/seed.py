@@ -15,16 +15,15 @@ from typing import TextIO
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.choices import KpiCode
+from metrics.counts import COUNT_FIELDS
+from metrics.kpi import monday_of
+from metrics.models import WeeklySnapshot
+from metrics.services import kpi_values_rebuild
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region
 from regions.services import roadmap_create_regional, user_create
 from sferum_migration.db import bulk_insert
-
-from .choices import KpiCode
-from .counts import COUNT_FIELDS
-from .kpi import monday_of
-from .models import WeeklySnapshot
-from .services import kpi_values_rebuild
 
 BATCH_SIZE = 2000
 # The order of the tuples written below: the count columns in COUNT_FIELDS order.

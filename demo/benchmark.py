@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
-from .counts import COUNT_FIELDS
-from .importers import template_headers
-from .kpi import monday_of
+from metrics.counts import COUNT_FIELDS
+from metrics.importers import template_headers
+from metrics.kpi import monday_of
 
 KIND_MIX = (
     ("preschool", 0.33),
@@ -214,7 +214,7 @@ def copy_measure(content: bytes) -> float:
 def copy_indexed_measure(organisations, *, seed: int) -> float:
     """The floor for this schema: the same number of rows COPYed straight into the snapshot table
     itself (its indexes, CHECK constraints and foreign key checked), then rolled back."""
-    from .models import WeeklySnapshot
+    from metrics.models import WeeklySnapshot
 
     rng = random.Random(seed)
     week = date(2020, 1, 6)  # a Monday no dataset reaches
@@ -265,11 +265,10 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from metrics.services import kpi_values_rebuild, kpi_values_recompute
     from regions.choices import UserRole
     from regions.models import Region
     from regions.services import user_create
-
-    from .services import kpi_values_rebuild, kpi_values_recompute
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     latest = monday_of(date.today()) - timedelta(weeks=1)
