@@ -4,7 +4,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.seed import demo_data_seed, demo_logins_present
+from demo.seed import demo_data_seed
+from demo.users import demo_logins_present
 from regions.models import Organisation
 
 
