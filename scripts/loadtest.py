@@ -41,7 +41,7 @@ def prepare(env, args, password):
     """The database with a national dataset and a ministry user."""
     script = f"""
 from datetime import date, timedelta
-from metrics.benchmark import dataset_build
+from demo.benchmark import dataset_build
 from metrics.kpi import monday_of
 from metrics.services import kpi_values_rebuild
 from regions.services import user_create
@@ -62,7 +62,7 @@ import time
 from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from metrics.benchmark import national_file
+from demo.benchmark import national_file
 from metrics.kpi import monday_of
 from metrics.services import upload_create, upload_process
 from regions.models import Organisation, Region

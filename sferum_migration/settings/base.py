@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "regions",
     "metrics",
     "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [

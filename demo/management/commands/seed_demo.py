@@ -1,10 +1,11 @@
-"""Fill the database with repeatable demo data (see metrics.demo)."""
+"""Fill the database with repeatable demo data (see demo.seed)."""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics.demo import demo_data_seed, demo_logins_present
+from demo.seed import demo_data_seed
+from demo.users import demo_logins_present
 from regions.models import Organisation
 
 

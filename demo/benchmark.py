@@ -11,17 +11,17 @@ import os
 import random
 import resource
 import secrets
-import statistics
 import time
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
-from .counts import COUNT_FIELDS
-from .importers import template_headers
-from .kpi import monday_of
+from metrics.counts import COUNT_FIELDS
+from metrics.importers import template_headers
+from metrics.kpi import monday_of
+
+from .benchmark_report import Result
 
 KIND_MIX = (
     ("preschool", 0.33),
@@ -30,20 +30,6 @@ KIND_MIX = (
     ("extra", 0.08),
     ("authority_municipal", 0.09),
 )
-
-
-@dataclass
-class Result:
-    """One measured figure: its runs in seconds (or the value), and a note."""
-
-    name: str
-    runs: list[float] = field(default_factory=list)
-    unit: str = "s"
-    note: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.runs) if self.runs else float("nan")
 
 
 def synthetic_counts(rng: random.Random, kind: str, progress: float) -> tuple[int, ...]:
@@ -214,7 +200,7 @@ def copy_measure(content: bytes) -> float:
 def copy_indexed_measure(organisations, *, seed: int) -> float:
     """The floor for this schema: the same number of rows COPYed straight into the snapshot table
     itself (its indexes, CHECK constraints and foreign key checked), then rolled back."""
-    from .models import WeeklySnapshot
+    from metrics.models import WeeklySnapshot
 
     rng = random.Random(seed)
     week = date(2020, 1, 6)  # a Monday no dataset reaches
@@ -265,11 +251,11 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from metrics.services import kpi_values_rebuild, kpi_values_recompute
     from regions.choices import UserRole
     from regions.models import Region
-    from regions.services import user_create
 
-    from .services import kpi_values_rebuild, kpi_values_recompute
+    from .users import login_upsert
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     latest = monday_of(date.today()) - timedelta(weeks=1)
@@ -281,7 +267,7 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     start = time.perf_counter()
     data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
     log(f"  built in {time.perf_counter() - start:.1f} s")
-    user_create(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
+    login_upsert(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
     regions = dict(Region.objects.values_list("id", "code"))
     organisations = data["organisations"]
     results = []
@@ -358,20 +344,3 @@ def dataset_extra_region_orgs(region, count: int) -> list[tuple]:
         batch_size=5000,
     )
     return [(o.id, o.org_id, o.region_id, o.kind) for o in created]
-
-
-def results_table(results: list[Result]) -> str:
-    """A Markdown table of the medians."""
-    lines = ["| measure | median | runs | note |", "| --- | ---: | --- | --- |"]
-    for r in results:
-        if r.unit == "s":
-            value = f"{r.median * 1000:.1f} ms" if r.median < 1 else f"{r.median:.2f} s"
-            runs = ", ".join(f"{x:.3f}" for x in r.runs)
-        elif r.unit == "rows/s":
-            value = f"{r.median:,.0f} rows/s".replace(",", " ")
-            runs = ", ".join(f"{x:,.0f}".replace(",", " ") for x in r.runs)
-        else:
-            value = f"{r.median:.1f} {r.unit}"
-            runs = ", ".join(f"{x:.1f}" for x in r.runs)
-        lines.append(f"| {r.name} | {value} | {runs} | {r.note} |")
-    return "\n".join(lines)

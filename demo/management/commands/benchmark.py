@@ -1,7 +1,6 @@
 """python manage.py benchmark [--orgs 90000] [--weeks 26] [--repeat 3] [--quick]"""
 
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -74,7 +73,8 @@ class Command(BaseCommand):
             raise CommandError("benchmark failed")
 
     def run_child(self, options):
-        from metrics.benchmark import benchmark_run, results_table
+        from demo.benchmark import benchmark_run
+        from demo.benchmark_report import machine_description, results_table
 
         call_command("migrate", verbosity=0)
         results = benchmark_run(
@@ -115,26 +115,3 @@ def argparse_hidden():
     import argparse
 
     return argparse.SUPPRESS
-
-
-def machine_description() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"Machine: {os.cpu_count()} cores ({cpu}){memory}; PostgreSQL {pg}; Python {platform.python_version()}"

@@ -1,6 +1,6 @@
-"""seed_demo: a complete, consistent, repeatable demo dataset (metrics.demo)."""
+"""seed_demo: a complete, consistent, repeatable demo dataset (demo.seed)."""
 
-from datetime import date, timedelta
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
-from metrics.demo import DEMO_ORG_PREFIX, DEMO_USERS, demo_weeks, region_genitive
+from demo.activity import demo_weeks
+from demo.constants import DEMO_ORG_PREFIX
+from demo.users import DEMO_USERS
 from metrics.models import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS, KpiValue, StageTarget, WeeklySnapshot
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
@@ -43,27 +45,6 @@ def counts() -> dict:
         "kpi_values": KpiValue.objects.count(),
         "pilots": sorted(Region.objects.filter(pilot=True).values_list("code", flat=True)),
     }
-
-
-def test_demo_weeks_run_from_august_2025_to_the_last_complete_week():
-    assert demo_weeks(until=date(2025, 12, 1)) == [date(2025, 8, 4) + timedelta(weeks=n) for n in range(17)]
-    assert demo_weeks(until=date(2025, 11, 30))[-1] == date(2025, 11, 17)  # that Sunday's week is not over
-    assert demo_weeks(until=date(2025, 8, 10)) == []
-
-
-@pytest.mark.parametrize(
-    ("name", "genitive"),
-    [
-        ("Самарская область", "Самарской области"),
-        ("Республика Татарстан", "Республики Татарстан"),
-        ("Удмуртская Республика", "Удмуртской Республики"),
-        ("Алтайский край", "Алтайского края"),
-        ("Ненецкий автономный округ", "Ненецкого автономного округа"),
-        ("Еврейская автономная область", "Еврейской автономной области"),
-    ],
-)
-def test_region_genitive_names_the_ministry_of_a_region(name, genitive):
-    assert region_genitive(name) == genitive
 
 
 @pytest.mark.django_db
