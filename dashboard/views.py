@@ -30,13 +30,13 @@ from metrics.selectors import (
     scope_kpi_series,
     scope_kpi_status,
     template_rows,
-    uploads_all,
-    uploads_visible_to,
+    upload_get_for_user,
+    uploads_for_user,
     weeks_with_data,
 )
 from metrics.services import UploadRefused, upload_create
 from regions.models import Municipality, Organisation, Region
-from regions.selectors import user_can_view_region_uploads, user_has_national_scope, user_region
+from regions.selectors import user_can_upload, user_region
 
 from .charts import heatmap_figure, kpi_series_figure, ranking_figure, roadmap_timeline_figure, short_label
 from .exports import table_response
@@ -127,7 +127,7 @@ def region(request, code):
     _federal, plans = roadmap_stage_plans(regions=[region])
     status = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week) if week else None
     series = scope_kpi_series(scope=ScopeType.REGION, scope_id=region.id)
-    can_see_uploads = user_can_view_region_uploads(request.user, region)
+    can_see_uploads = user_can_upload(request.user, region)
     context = {
         "region": region,
         "form": form,
@@ -148,7 +148,9 @@ def region(request, code):
         ),
         "lagging_limit": LAGGING_SHOWN,
         "can_see_uploads": can_see_uploads,
-        "uploads": list(uploads_all().filter(region=region)[:REGION_UPLOADS_SHOWN]) if can_see_uploads else [],
+        "uploads": list(uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN])
+        if can_see_uploads
+        else [],
     }
     return render(
         request,
@@ -160,9 +162,7 @@ def region(request, code):
 def region_uploads(request, code):
     """The upload history of one region: ministry staff and that region's coordinator only."""
     region = get_object_or_404(Region.objects.select_related("federal_district"), code=code)
-    if not user_can_view_region_uploads(request.user, region):
-        raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
-    page = Paginator(uploads_all().filter(region=region), 50).get_page(request.GET.get("page"))
+    page = Paginator(uploads_for_user(user=request.user, region=region), 50).get_page(request.GET.get("page"))
     crumbs = [*_crumbs(request, region, link_last=True), (_("Загрузки"), None)]
     return render(
         request,
@@ -226,7 +226,7 @@ def organisation(request, pk):
             definitions, series, status, plans[region.id], week, scope_name=organisation.name, prefix="org"
         ),
         "rows": rows[::-1],
-        "can_see_uploads": user_can_view_region_uploads(request.user, region),
+        "can_see_uploads": user_can_upload(request.user, region),
     }
     crumbs = _crumbs(request, region, link_last=True, week_query=week_query)
     if organisation.municipality:
@@ -462,7 +462,7 @@ def _organisation_status(series, definitions, week) -> dict:
 def upload_list(request):
     """The upload form and the history of uploads the user may see."""
     own_region = user_region(request.user)
-    can_upload = own_region is not None or user_has_national_scope(request.user)
+    can_upload = user_can_upload(request.user, own_region)
     form = UploadForm(request.POST or None, request.FILES or None, region=own_region)
     if request.method == "POST":
         if not can_upload:
@@ -477,11 +477,7 @@ def upload_list(request):
             else:
                 messages.info(request, _("Файл принят и поставлен в очередь на обработку."))
                 return redirect(upload)
-    filterset = UploadFilterSet(request.GET or None, queryset=uploads_visible_to(user=request.user))
-    code = request.GET.get("region")
-    asked = Region.objects.filter(code=code).first() if code else None
-    if asked is not None and not user_can_view_region_uploads(request.user, asked):
-        raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
+    filterset = UploadFilterSet(request.GET or None, queryset=uploads_for_user(user=request.user), request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -498,9 +494,7 @@ def upload_list(request):
 
 def upload_detail(request, pk):
     """One upload: its progress while it runs, then the result, the diff and every row error."""
-    upload = get_object_or_404(uploads_all(), pk=pk)
-    if not user_can_view_region_uploads(request.user, upload.region):
-        raise PermissionDenied(_("Эта загрузка относится к другому региону."))
+    upload = upload_get_for_user(user=request.user, pk=pk)
     return render(
         request,
         "dashboard/upload_detail.html",
@@ -520,9 +514,7 @@ def upload_detail(request, pk):
 
 def upload_errors_export(request, pk, fmt):
     """Every row error of an upload as a table."""
-    upload = get_object_or_404(uploads_all(), pk=pk)
-    if not user_can_view_region_uploads(request.user, upload.region):
-        raise PermissionDenied(_("Эта загрузка относится к другому региону."))
+    upload = upload_get_for_user(user=request.user, pk=pk)
     rows = ((e["line"], e["column"], e["value"], e["message"]) for e in upload.errors)
     return table_response(
         fmt, f"oshibki-zagruzki-{upload.pk}", [_("Строка"), _("Столбец"), _("Значение"), _("Ошибка")], rows

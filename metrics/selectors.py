@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from functools import reduce
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -14,15 +15,18 @@ from django.db.models import (
     FilteredRelation,
     FloatField,
     Q,
+    QuerySet,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Collate, Least
 from django.db.models.lookups import GreaterThan, LessThan
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from regions.choices import KIND_ABBREVIATIONS
 from regions.models import Municipality, Organisation, Region, RoadmapStage
-from regions.selectors import user_has_national_scope, user_region
+from regions.selectors import user_can_upload, user_has_national_scope, user_region
 
 from .choices import ScopeType
 from .constants import ALL_KINDS, COUNTRY_ID, NO_DATA
@@ -97,20 +101,34 @@ def latest_week_with_data(*, before: date | None = None) -> date | None:
     return qs.order_by("-week").values_list("week", flat=True).first()
 
 
-def uploads_visible_to(*, user):
-    """The uploads a user may see: all for national roles, their region's for a coordinator."""
+# --- uploads: the one access path of every page and API view that shows them ---------------------
 
-    uploads = uploads_all()
+
+def uploads_for_user(*, user, region: Region | None = None, uploads: QuerySet | None = None) -> QuerySet:
+    """The uploads a user may see, newest first (NetBox's ``restrict(user)``): every upload for
+    national roles, their region's for a coordinator, none for other accounts. ``uploads`` narrows
+    a list already built from this selector (the FilterSet's). With ``region``, that region's
+    uploads; asking for a region the user may not see is refused (PermissionDenied: a 403 that
+    says why, not an empty list)."""
+    if uploads is None:
+        uploads = Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+    if region is not None:
+        if not user_can_upload(user, region):
+            raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
+        return uploads.filter(region=region)
     if user_has_national_scope(user):
         return uploads
-    region = user_region(user)
-    return uploads.filter(region=region) if region is not None else uploads.none()
+    own = user_region(user)
+    return uploads.filter(region=own) if own is not None else uploads.none()
 
 
-def uploads_all():
-    """Every upload, newest first, with what the lists show of it."""
-
-    return Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+def upload_get_for_user(*, user, pk: int) -> Upload:
+    """One upload with everything it carries: Http404 when there is no such upload, PermissionDenied
+    when it is another region's (looked up among all uploads, so that the 403 says why)."""
+    upload = get_object_or_404(Upload.objects.select_related("region", "uploaded_by"), pk=pk)
+    if not user_can_upload(user, upload.region):
+        raise PermissionDenied(_("Эта загрузка относится к другому региону."))
+    return upload
 
 
 def template_rows(*, region):

@@ -1,7 +1,6 @@
 """Metrics API views: thin — check access, call a selector or service, shape the answer."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -13,7 +12,6 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from regions.models import Region
-from regions.selectors import user_can_view_region_uploads
 from sferum_migration.api import LargeListPagination
 
 from ..choices import ScopeType
@@ -25,8 +23,8 @@ from ..selectors import (
     latest_week_with_data,
     region_kpi_history,
     scope_kpi_status,
-    uploads_all,
-    uploads_visible_to,
+    upload_get_for_user,
+    uploads_for_user,
 )
 from ..services import UploadRefused, upload_create
 from .serializers import (
@@ -162,7 +160,7 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        uploads = uploads_visible_to(user=self.request.user)
+        uploads = uploads_for_user(user=self.request.user)
         if self.action == "list":
             # A failed national file carries up to one error per row; the list leaves them out.
             uploads = uploads.defer("errors", "diff")
@@ -171,22 +169,9 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     def get_serializer_class(self):
         return UploadListSerializer if self.action == "list" else UploadSerializer
 
-    def list(self, request, *args, **kwargs):
-        uploads = self.filter_queryset(self.get_queryset())  # a malformed filter is a 400 first
-        code = request.query_params.get("region")
-        if code:
-            region = Region.objects.filter(code=code).first()
-            if region is not None and not user_can_view_region_uploads(request.user, region):
-                raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
-        page = self.paginate_queryset(uploads)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        # Looked up among all uploads so that another region's upload answers 403, not 404.
-        upload = get_object_or_404(uploads_all(), pk=kwargs["pk"])
-        if not user_can_view_region_uploads(request.user, upload.region):
-            raise PermissionDenied(_("Эта загрузка относится к другому региону."))
-        return Response(UploadSerializer(upload).data)
+    def get_object(self):
+        # Not the list's queryset: another region's upload answers 403, not 404.
+        return upload_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
     @extend_schema(
         summary="Отправить файл недельной активности",
@@ -206,6 +191,6 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
             if refused.code == "permission_denied":
                 raise PermissionDenied(refused.message) from refused
             raise ValidationError({"detail": refused.message}) from refused
-        upload = uploads_all().get(pk=upload.pk)
+        upload = upload_get_for_user(user=request.user, pk=upload.pk)
         location = reverse("api:upload-detail", kwargs={"pk": upload.pk}, request=request)
         return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

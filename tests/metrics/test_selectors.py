@@ -1,10 +1,13 @@
-"""Selectors shared by pages and the API: who lags, readiness, and their query counts."""
+"""Selectors shared by pages and the API: who lags, readiness, their query counts, who sees which upload."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from metrics.selectors import organisations_lagging, organisations_readiness
+from metrics.models import Upload
+from metrics.selectors import organisations_lagging, organisations_readiness, upload_get_for_user, uploads_for_user
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +70,40 @@ def test_lagging_runs_a_fixed_number_of_queries():
         return len(captured.captured_queries)
 
     assert queries(3) == queries(30)
+
+
+# --- uploads: the one access path --------------------------------------------------------------
+
+
+@pytest.fixture
+def uploads(ministry_user):
+    return {
+        code: Upload.objects.create(uploaded_by=ministry_user, region=region(code), original_name=f"{code}.csv")
+        for code in ("62", "63")
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [("ministry_user", ["63", "62"]), ("admin_user", ["63", "62"]), ("coordinator62", ["62"]), ("system_user", [])],
+)
+def test_uploads_for_user_are_all_for_national_roles_and_own_region_for_a_coordinator(request, uploads, user, visible):
+    user = request.getfixturevalue(user)
+    assert [upload.region.code for upload in uploads_for_user(user=user)] == visible
+
+
+def test_uploads_of_a_region_the_user_may_not_see_are_refused_not_empty(uploads, coordinator62, ministry_user):
+    assert [u.pk for u in uploads_for_user(user=coordinator62, region=region("62"))] == [uploads["62"].pk]
+    assert [u.pk for u in uploads_for_user(user=ministry_user, region=region("63"))] == [uploads["63"].pk]
+    with pytest.raises(PermissionDenied):
+        uploads_for_user(user=coordinator62, region=region("63"))
+
+
+def test_one_upload_is_404_when_unknown_and_403_when_another_regions(uploads, coordinator62, system_user):
+    assert upload_get_for_user(user=coordinator62, pk=uploads["62"].pk) == uploads["62"]
+    with pytest.raises(PermissionDenied):
+        upload_get_for_user(user=coordinator62, pk=uploads["63"].pk)
+    with pytest.raises(PermissionDenied):
+        upload_get_for_user(user=system_user, pk=uploads["62"].pk)
+    with pytest.raises(Http404):
+        upload_get_for_user(user=coordinator62, pk=uploads["63"].pk + 100)
