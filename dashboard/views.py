@@ -34,11 +34,12 @@ from metrics.selectors import (
     uploads_for_user,
     weeks_with_data,
 )
-from metrics.services import UploadRefused, upload_create
+from metrics.services import upload_create
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_can_upload, user_region
 
 from .charts import heatmap_figure, kpi_series_figure, ranking_figure, roadmap_timeline_figure, short_label
+from .errors import refusals_shown_on
 from .exports import table_response
 from .forms import OverviewFilterForm, PageFilterForm, UploadForm
 from .tables import (
@@ -468,13 +469,8 @@ def upload_list(request):
         if not can_upload:
             raise PermissionDenied(_("Ваша учётная запись не может загружать файлы."))
         if form.is_valid():
-            try:
+            with refusals_shown_on(form):
                 upload = upload_create(user=request.user, **form.cleaned_data)
-            except UploadRefused as refused:
-                if refused.code == "permission_denied":
-                    raise PermissionDenied(refused.message) from refused
-                form.add_error(None, refused.message)
-            else:
                 messages.info(request, _("Файл принят и поставлен в очередь на обработку."))
                 return redirect(upload)
     filterset = UploadFilterSet(request.GET or None, queryset=uploads_for_user(user=request.user), request=request)

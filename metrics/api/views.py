@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -26,7 +26,7 @@ from ..selectors import (
     upload_get_for_user,
     uploads_for_user,
 )
-from ..services import UploadRefused, upload_create
+from ..services import upload_create
 from .serializers import (
     HistoryQuerySerializer,
     KpiHistorySerializer,
@@ -185,12 +185,7 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     def create(self, request, *args, **kwargs):
         form = UploadCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            upload = upload_create(user=request.user, **form.validated_data)
-        except UploadRefused as refused:
-            if refused.code == "permission_denied":
-                raise PermissionDenied(refused.message) from refused
-            raise ValidationError({"detail": refused.message}) from refused
+        upload = upload_create(user=request.user, **form.validated_data)
         upload = upload_get_for_user(user=request.user, pk=upload.pk)
         location = reverse("api:upload-detail", kwargs={"pk": upload.pk}, request=request)
         return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
