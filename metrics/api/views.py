@@ -104,7 +104,7 @@ class KpiSummaryView(APIView):
     @extend_schema(
         summary="KPI России и сводка по регионам",
         description="Показатели России за неделю и по одной строке на регион (из предрасчитанных значений), "
-        "с фильтрами по федеральному округу и пилотности. " + NO_DATA_NOTE,
+        "с фильтрами по федеральному округу, пилотности и статусу графика. " + NO_DATA_NOTE,
         parameters=[SummaryQuerySerializer],
         responses={200: KpiSummarySerializer},
     )
@@ -116,6 +116,7 @@ class KpiSummaryView(APIView):
             week=week,
             district=query.validated_data.get("federal_district"),
             pilot=query.validated_data.get("pilot"),
+            status=query.validated_data.get("status"),
         )
         return Response(KpiSummarySerializer(summary).data)
 
