@@ -128,7 +128,7 @@ class SummaryQuerySerializer(WeekQuerySerializer):
     status = serializers.ChoiceField(
         choices=ScheduleStatus.choices,
         required=False,
-        help_text=_("Только регионы с этим статусом графика (done, on_track, at_risk, late, not_started)."),
+        help_text=_("Только регионы с этим статусом графика."),
     )
 
 
