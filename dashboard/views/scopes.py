@@ -43,6 +43,7 @@ def region(request, code):
     kpi = chosen_kpi(page.definitions, page.form.value("kpi"))
     status = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week) if week else None
     can_see_uploads = user_can_upload(request.user, region)
+    uploads = uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN] if can_see_uploads else []
     return page.render(
         "dashboard/region.html",
         crumbs=region_crumbs(request, region),
@@ -62,9 +63,7 @@ def region(request, code):
         ),
         lagging_limit=LAGGING_SHOWN,
         can_see_uploads=can_see_uploads,
-        uploads=list(uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN])
-        if can_see_uploads
-        else [],
+        uploads=list(uploads),
     )
 
 
@@ -97,6 +96,7 @@ def organisation(request, pk):
     page = ScopePage.read(request, organisation.region)
     rows = organisation_series(organisation=organisation)
     series = organisation_kpi_series(rows=rows, definitions=page.definitions)
+    status = organisation_kpi_status(series=series, definitions=page.definitions, week=page.week) if page.week else None
     crumbs = page.linked_crumbs()
     if organisation.municipality:
         crumbs.append((organisation.municipality.name, organisation.municipality.get_absolute_url() + page.week_query))
@@ -104,9 +104,7 @@ def organisation(request, pk):
     return page.render(
         "dashboard/organisation.html",
         crumbs=crumbs,
-        status=organisation_kpi_status(series=series, definitions=page.definitions, week=page.week)
-        if page.week
-        else None,
+        status=status,
         series=series,
         scope_name=organisation.name,
         prefix="org",
