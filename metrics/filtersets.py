@@ -8,16 +8,26 @@ from regions.models import Region
 
 from .choices import UploadStatus
 from .models import Upload, WeeklySnapshot
+from .selectors import uploads_for_user
 
 
 class UploadFilterSet(django_filters.FilterSet):
-    region = django_filters.CharFilter(field_name="region__code", label=_("Код региона"))
+    """Filters of the upload lists. Built with the request over ``uploads_for_user``: ``region``
+    narrows through the same selector, so another region's uploads are a 403, not an empty list."""
+
+    region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
     status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"))
     week = django_filters.DateFilter(label=_("Неделя"))
 
     class Meta:
         model = Upload
         fields = ["region", "status", "week"]
+
+    def filter_region(self, queryset, name, value):
+        region = Region.objects.filter(code=value).first()
+        if region is None:
+            return queryset.none()
+        return uploads_for_user(user=self.request.user, region=region, uploads=queryset)
 
 
 class SnapshotFilterSet(django_filters.FilterSet):

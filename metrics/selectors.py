@@ -2,10 +2,11 @@
 
 import operator
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import reduce
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -14,20 +15,23 @@ from django.db.models import (
     FilteredRelation,
     FloatField,
     Q,
+    QuerySet,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Collate, Least
 from django.db.models.lookups import GreaterThan, LessThan
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from regions.choices import KIND_ABBREVIATIONS
 from regions.models import Municipality, Organisation, Region, RoadmapStage
-from regions.selectors import user_has_national_scope, user_region
+from regions.selectors import user_can_upload, user_has_national_scope, user_region
 
 from .choices import ScopeType
 from .constants import ALL_KINDS, COUNTRY_ID, NO_DATA
 from .counts import COUNT_FIELDS
-from .kpi import KPI_CODES, KPI_FORMULAS, StagePlan, kpi_met, kpi_numbers, kpi_value
+from .kpi import KPI_CODES, KPI_FORMULAS, StagePlan, kpi_met, kpi_numbers, kpi_value, projected_date
 from .models import KpiDefinition, KpiValue, ScheduleState, StageTarget, Upload, WeeklySnapshot
 
 
@@ -97,20 +101,34 @@ def latest_week_with_data(*, before: date | None = None) -> date | None:
     return qs.order_by("-week").values_list("week", flat=True).first()
 
 
-def uploads_visible_to(*, user):
-    """The uploads a user may see: all for national roles, their region's for a coordinator."""
+# --- uploads: the one access path of every page and API view that shows them ---------------------
 
-    uploads = uploads_all()
+
+def uploads_for_user(*, user, region: Region | None = None, uploads: QuerySet | None = None) -> QuerySet:
+    """The uploads a user may see, newest first (NetBox's ``restrict(user)``): every upload for
+    national roles, their region's for a coordinator, none for other accounts. ``uploads`` narrows
+    a list already built from this selector (the FilterSet's). With ``region``, that region's
+    uploads; asking for a region the user may not see is refused (PermissionDenied: a 403 that
+    says why, not an empty list)."""
+    if uploads is None:
+        uploads = Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+    if region is not None:
+        if not user_can_upload(user, region):
+            raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
+        return uploads.filter(region=region)
     if user_has_national_scope(user):
         return uploads
-    region = user_region(user)
-    return uploads.filter(region=region) if region is not None else uploads.none()
+    own = user_region(user)
+    return uploads.filter(region=own) if own is not None else uploads.none()
 
 
-def uploads_all():
-    """Every upload, newest first, with what the lists show of it."""
-
-    return Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+def upload_get_for_user(*, user, pk: int) -> Upload:
+    """One upload with everything it carries: Http404 when there is no such upload, PermissionDenied
+    when it is another region's (looked up among all uploads, so that the 403 says why)."""
+    upload = get_object_or_404(Upload.objects.select_related("region", "uploaded_by"), pk=pk)
+    if not user_can_upload(user, upload.region):
+        raise PermissionDenied(_("Эта загрузка относится к другому региону."))
+    return upload
 
 
 def template_rows(*, region):
@@ -240,8 +258,11 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
     return series
 
 
-def country_summary(*, week: date, district: str | None = None, pilot: bool | None = None) -> dict:
-    """The country's KPIs and one compact row per region for a week. Six queries."""
+def country_summary(
+    *, week: date, district: str | None = None, pilot: bool | None = None, status: str | None = None
+) -> dict:
+    """The country's KPIs and one compact row per region for a week: the regions of a federal
+    district, pilots or not, in one schedule status (a ScheduleStatus value). Six queries."""
 
     definitions = kpi_definitions()
     regions = Region.objects.select_related("federal_district").order_by("code")
@@ -284,6 +305,8 @@ def country_summary(*, week: date, district: str | None = None, pilot: bool | No
                 else None,
             }
         )
+    if status:
+        rows = [row for row in rows if row["status"] == status]
     country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week)
     return {"week": week, "country": country, "regions": rows}
 
@@ -502,6 +525,49 @@ def organisation_series(*, organisation) -> list[dict]:
             }
         )
     return rows
+
+
+def organisation_kpi_series(*, rows: list[dict], definitions) -> dict[str, list[dict]]:
+    """KPI code -> an organisation's weekly points from its ``organisation_series`` rows, with the
+    change from the week before."""
+    series = {}
+    for d in definitions:
+        points, previous = [], None
+        for row in rows:
+            kpi = row["kpis"][d.code]
+            delta = None
+            # A change is measured against the week just before, not across a gap in reporting.
+            if previous and row["week"] - previous[0] == timedelta(weeks=1) and None not in (previous[1], kpi["value"]):
+                delta = kpi["value"] - previous[1]
+            points.append({"week": row["week"], "value": kpi["value"], "met": kpi["met"], "delta": delta})
+            previous = (row["week"], kpi["value"])
+        series[d.code] = points
+    return series
+
+
+def organisation_kpi_status(*, series: dict[str, list[dict]], definitions, week: date) -> dict:
+    """An organisation's four KPIs for a week from its ``organisation_kpi_series``, shaped as
+    ``scope_kpi_status`` shapes a scope's."""
+    kpis = []
+    for d in definitions:
+        point = next((p for p in series[d.code] if p["week"] == week), None)
+        trend = [(p["week"], p["value"]) for p in series[d.code]]
+        kpis.append(
+            {
+                "code": d.code,
+                "name": d.name,
+                "short_name": d.short_name,
+                "value": point["value"] if point else None,
+                "target": float(d.target),
+                "met": point["met"] if point else None,
+                "delta": point["delta"] if point else None,
+                "schedule_status": None,
+                "projected_date": projected_date(trend, d.target, week) if point else None,
+                "orgs_reported": 0,
+                "orgs_total": 0,
+            }
+        )
+    return {"week": week, "kpis": kpis, "has_data": any(k["value"] is not None for k in kpis)}
 
 
 def region_kpi_history(*, region, kpi: str) -> dict:

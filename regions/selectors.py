@@ -27,17 +27,10 @@ def user_has_national_scope(user) -> bool:
     return user_role(user) in NATIONAL_ROLES
 
 
-def user_can_view_region_uploads(user, region: Region | None) -> bool:
-    """A coordinator sees the uploads of their own region only; national roles see all."""
-    if user_has_national_scope(user):
-        return True
-    own = user_region(user)
-    return own is not None and region is not None and own.pk == region.pk
-
-
 def user_can_upload(user, region: Region | None) -> bool:
-    """A coordinator uploads for their own region only; national roles for any region or a
-    national file (region None); read-only system accounts never."""
+    """The one rule for uploads, to send them and to see them: national roles for any region or a
+    national file (region None), a coordinator for their own region only, read-only system
+    accounts never."""
     if user_has_national_scope(user):
         return True
     own = user_region(user)

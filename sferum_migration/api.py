@@ -7,11 +7,13 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import ApplicationError, is_permission_refusal
 
 API_PREFIX = "/api/"
 
@@ -47,8 +49,11 @@ class LargeListPagination(ApiPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus the request errors Django raises itself (a body over the size limit);
-    every error answers JSON, also from the views that render YAML (schema) or HTML (Swagger UI)."""
+    """DRF's handler, plus the domain's ApplicationError and the request errors Django raises
+    itself (a body over the size limit); every error answers JSON, also from the views that render
+    YAML (schema) or HTML (Swagger UI)."""
+    if isinstance(exc, ApplicationError):
+        exc = _api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None and isinstance(exc, RequestDataTooBig):
         response = Response(
@@ -61,6 +66,13 @@ def exception_handler(exc, context):
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
     return response
+
+
+def _api_exception(error: ApplicationError) -> exceptions.APIException:
+    """A refused permission is a 403, any other refusal a 400; either body is ``{"detail": message}``."""
+    if is_permission_refusal(error):
+        return exceptions.PermissionDenied(error.message, code=error.code)
+    return exceptions.ValidationError({"detail": error.message}, code=error.code)
 
 
 def _is_api(request) -> bool:

@@ -19,3 +19,8 @@ class PermissionRefused(ApplicationError):
     """The user's role or region does not allow it (403 in the API)."""
 
     code = "permission_denied"
+
+
+def is_permission_refusal(error: ApplicationError) -> bool:
+    """A refusal of the user's role or region (403), raised as PermissionRefused or with its code."""
+    return isinstance(error, PermissionRefused) or error.code == PermissionRefused.code

@@ -125,6 +125,11 @@ class SummaryQuerySerializer(WeekQuerySerializer):
     pilot = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text=_("Только пилотные (true) или непилотные (false).")
     )
+    status = serializers.ChoiceField(
+        choices=ScheduleStatus.choices,
+        required=False,
+        help_text=_("Только регионы с этим статусом графика."),
+    )
 
 
 class HistoryQuerySerializer(serializers.Serializer):

@@ -1,19 +1,17 @@
 """Metrics API views: thin — check access, call a selector or service, shape the answer."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from regions.models import Region
-from regions.selectors import user_can_view_region_uploads
 from sferum_migration.api import LargeListPagination
 
 from ..choices import ScopeType
@@ -25,10 +23,10 @@ from ..selectors import (
     latest_week_with_data,
     region_kpi_history,
     scope_kpi_status,
-    uploads_all,
-    uploads_visible_to,
+    upload_get_for_user,
+    uploads_for_user,
 )
-from ..services import UploadRefused, upload_create
+from ..services import upload_create
 from .serializers import (
     HistoryQuerySerializer,
     KpiHistorySerializer,
@@ -106,7 +104,7 @@ class KpiSummaryView(APIView):
     @extend_schema(
         summary="KPI России и сводка по регионам",
         description="Показатели России за неделю и по одной строке на регион (из предрасчитанных значений), "
-        "с фильтрами по федеральному округу и пилотности. " + NO_DATA_NOTE,
+        "с фильтрами по федеральному округу, пилотности и статусу графика. " + NO_DATA_NOTE,
         parameters=[SummaryQuerySerializer],
         responses={200: KpiSummarySerializer},
     )
@@ -118,6 +116,7 @@ class KpiSummaryView(APIView):
             week=week,
             district=query.validated_data.get("federal_district"),
             pilot=query.validated_data.get("pilot"),
+            status=query.validated_data.get("status"),
         )
         return Response(KpiSummarySerializer(summary).data)
 
@@ -162,7 +161,7 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        uploads = uploads_visible_to(user=self.request.user)
+        uploads = uploads_for_user(user=self.request.user)
         if self.action == "list":
             # A failed national file carries up to one error per row; the list leaves them out.
             uploads = uploads.defer("errors", "diff")
@@ -171,22 +170,9 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     def get_serializer_class(self):
         return UploadListSerializer if self.action == "list" else UploadSerializer
 
-    def list(self, request, *args, **kwargs):
-        uploads = self.filter_queryset(self.get_queryset())  # a malformed filter is a 400 first
-        code = request.query_params.get("region")
-        if code:
-            region = Region.objects.filter(code=code).first()
-            if region is not None and not user_can_view_region_uploads(request.user, region):
-                raise PermissionDenied(_("Загрузки этого региона вам недоступны."))
-        page = self.paginate_queryset(uploads)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        # Looked up among all uploads so that another region's upload answers 403, not 404.
-        upload = get_object_or_404(uploads_all(), pk=kwargs["pk"])
-        if not user_can_view_region_uploads(request.user, upload.region):
-            raise PermissionDenied(_("Эта загрузка относится к другому региону."))
-        return Response(UploadSerializer(upload).data)
+    def get_object(self):
+        # Not the list's queryset: another region's upload answers 403, not 404.
+        return upload_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
     @extend_schema(
         summary="Отправить файл недельной активности",
@@ -200,12 +186,7 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     def create(self, request, *args, **kwargs):
         form = UploadCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            upload = upload_create(user=request.user, **form.validated_data)
-        except UploadRefused as refused:
-            if refused.code == "permission_denied":
-                raise PermissionDenied(refused.message) from refused
-            raise ValidationError({"detail": refused.message}) from refused
-        upload = uploads_all().get(pk=upload.pk)
+        upload = upload_create(user=request.user, **form.validated_data)
+        upload = upload_get_for_user(user=request.user, pk=upload.pk)
         location = reverse("api:upload-detail", kwargs={"pk": upload.pk}, request=request)
         return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -2,10 +2,14 @@
 server errors under /api/, and the page size."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import path
 
+from metrics.models import Upload
+from metrics.services import UploadRefused
 from sferum_migration import api
+from sferum_migration.exceptions import ApplicationError, PermissionRefused
 from sferum_migration.urls import urlpatterns as project_urlpatterns
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +63,29 @@ def test_a_body_over_the_size_limit_is_413_json(token_client, ministry_user, set
     response = client.post("/api/v1/uploads/", {"region": "62", "week": "2025-10-27", "mode": "x" * 200})
     assert response.status_code == 413
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (UploadRefused("Неизвестный режим."), 400, {"detail": "Неизвестный режим."}),
+        (ApplicationError("Не так.", code="invalid_week"), 400, {"detail": "Не так."}),
+        (UploadRefused("Только свой регион.", code="permission_denied"), 403, {"detail": "Только свой регион."}),
+        (PermissionRefused("Только свой регион."), 403, {"detail": "Только свой регион."}),
+    ],
+)
+def test_an_application_error_is_mapped_once_403_for_permission_else_400(
+    token_client, ministry_user, monkeypatch, error, status, body
+):
+    def refuse(**kwargs):
+        raise error
+
+    monkeypatch.setattr("metrics.api.views.upload_create", refuse)
+    data = {"file": SimpleUploadedFile("week.csv", b"org_id\n"), "region": "62"}
+    response = token_client(ministry_user).post("/api/v1/uploads/", data, format="multipart")
+    assert response.status_code == status
+    assert response.json() == body
+    assert not Upload.objects.exists()
 
 
 def test_malformed_json_is_400_json():

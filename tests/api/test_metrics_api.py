@@ -198,6 +198,24 @@ def test_summary_filters_regions_by_district_and_pilot(client, kpi_data):
     assert client.get("/api/v1/kpis/summary/", {"pilot": "perhaps"}).status_code == 400
 
 
+def test_summary_filters_regions_by_schedule_status(client, kpi_data):
+    everyone = client.get("/api/v1/kpis/summary/").json()["regions"]
+    by_status = {}
+    for row in everyone:
+        by_status.setdefault(row["status"], []).append(row["code"])
+    assert set(by_status) - {None}, "the fixture gives some regions a schedule status"
+    for status in ScheduleStatus.values:
+        body = client.get("/api/v1/kpis/summary/", {"status": status}).json()
+        assert [r["code"] for r in body["regions"]] == by_status.get(status, [])
+        assert body["country"] == client.get("/api/v1/kpis/summary/").json()["country"]
+
+
+def test_summary_refuses_an_unknown_status(client, kpi_data):
+    response = client.get("/api/v1/kpis/summary/", {"status": "soon"})
+    assert response.status_code == 400
+    assert "status" in response.json()
+
+
 # --- GET /snapshots/ -----------------------------------------------------------------------------
 
 
@@ -332,6 +350,7 @@ def grow(kpi_data):
         ("/api/v1/regions/62/kpis/history/?kpi=max_only_share", 11),
         ("/api/v1/kpis/summary/", 11),
         ("/api/v1/kpis/summary/?federal_district=ЦФО&pilot=false", 11),
+        ("/api/v1/kpis/summary/?status=late", 11),
         ("/api/v1/snapshots/", 5),
         ("/api/v1/snapshots/?region=62&week=2025-10-27", 5),
         ("/api/v1/uploads/", 6),

@@ -146,6 +146,14 @@ def test_coordinator_lists_only_its_own_region_uploads(token_client, coordinator
     assert client.get("/api/v1/uploads/", {"region": "63"}).status_code == 403
 
 
+def test_an_unknown_region_code_lists_nothing_and_a_malformed_filter_is_a_400_first(
+    token_client, coordinator62, both_uploads
+):
+    client = token_client(coordinator62)
+    assert client.get("/api/v1/uploads/", {"region": "00"}).json()["count"] == 0
+    assert client.get("/api/v1/uploads/", {"region": "63", "week": "not-a-date"}).status_code == 400
+
+
 def test_coordinator_cannot_read_another_region_upload(token_client, coordinator62, both_uploads):
     client = token_client(coordinator62)
     assert client.get(f"/api/v1/uploads/{both_uploads['62'].pk}/").status_code == 200

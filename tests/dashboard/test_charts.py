@@ -3,6 +3,7 @@
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -338,6 +339,13 @@ def test_figures_are_valid_for_plotly(name):
     validated = go.Figure(data=figure["data"], layout=figure["layout"]).to_plotly_json()
     # ... and the traces are the JSON plotly's own objects would ship.
     assert json.loads(dumped(validated["data"])) == json.loads(dumped(figure["data"]))
+
+
+def test_series_figure_is_byte_for_byte_the_one_before_its_split_into_trace_builders():
+    # kpi_series_figure.json was written by the single-function version on the page's richest input
+    # (plan, target, values, projection, week band, stage markers); a deliberate change rewrites it.
+    golden = json.loads(Path(__file__).with_name("kpi_series_figure.json").read_text(encoding="utf-8"))
+    assert dumped(every_figure()["series"]) == dumped(golden)
 
 
 def test_plotly_validation_catches_a_wrong_property():

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.urls import reverse
 from dashboard.templatetags.dashboard_tags import delta_class, kpi_class, percent, points, sort_value
 from metrics.kpi import KPI_CODES
 from metrics.models import Upload
-from metrics.services import kpi_values_rebuild
+from metrics.services import UploadRefused, kpi_values_rebuild
 from regions.models import Municipality, Organisation
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
 
@@ -143,6 +144,27 @@ def test_system_account_reads_pages_but_no_upload_history(client, system_user, d
     client.force_login(system_user)
     assert client.get("/").status_code == 200
     assert client.get("/regions/62/uploads/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (UploadRefused("Неизвестный режим загрузки: x."), 200),
+        (UploadRefused("Вы можете загружать данные только по своему региону.", code="permission_denied"), 403),
+    ],
+)
+def test_a_refused_upload_is_a_message_on_the_form_or_a_403(client, coordinator62, monkeypatch, error, status):
+    def refuse(**kwargs):
+        raise error
+
+    monkeypatch.setattr("dashboard.views.uploads.upload_create", refuse)
+    client.force_login(coordinator62)
+    data = {"file": SimpleUploadedFile("week.csv", b"org_id\n"), "region": region("62").pk, "mode": "atomic"}
+    response = client.post("/uploads/", data)
+    assert response.status_code == status
+    if status == 200:
+        assert error.message in response.content.decode()
+    assert not Upload.objects.exists()
 
 
 def test_unknown_objects_are_404(client, ministry_user, data):

@@ -1,10 +1,25 @@
-"""Selectors shared by pages and the API: who lags, readiness, and their query counts."""
+"""Selectors shared by pages and the API: who lags, readiness, their query counts, who sees which
+upload, one organisation's KPIs."""
+
+from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from metrics.selectors import organisations_lagging, organisations_readiness
+from metrics.models import Upload
+from metrics.selectors import (
+    kpi_definitions,
+    organisation_kpi_series,
+    organisation_kpi_status,
+    organisation_series,
+    organisations_lagging,
+    organisations_readiness,
+    upload_get_for_user,
+    uploads_for_user,
+)
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +82,60 @@ def test_lagging_runs_a_fixed_number_of_queries():
         return len(captured.captured_queries)
 
     assert queries(3) == queries(30)
+
+
+# --- uploads: the one access path --------------------------------------------------------------
+
+
+@pytest.fixture
+def uploads(ministry_user):
+    return {
+        code: Upload.objects.create(uploaded_by=ministry_user, region=region(code), original_name=f"{code}.csv")
+        for code in ("62", "63")
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [("ministry_user", ["63", "62"]), ("admin_user", ["63", "62"]), ("coordinator62", ["62"]), ("system_user", [])],
+)
+def test_uploads_for_user_are_all_for_national_roles_and_own_region_for_a_coordinator(request, uploads, user, visible):
+    user = request.getfixturevalue(user)
+    assert [upload.region.code for upload in uploads_for_user(user=user)] == visible
+
+
+def test_uploads_of_a_region_the_user_may_not_see_are_refused_not_empty(uploads, coordinator62, ministry_user):
+    assert [u.pk for u in uploads_for_user(user=coordinator62, region=region("62"))] == [uploads["62"].pk]
+    assert [u.pk for u in uploads_for_user(user=ministry_user, region=region("63"))] == [uploads["63"].pk]
+    with pytest.raises(PermissionDenied):
+        uploads_for_user(user=coordinator62, region=region("63"))
+
+
+def test_one_upload_is_404_when_unknown_and_403_when_another_regions(uploads, coordinator62, system_user):
+    assert upload_get_for_user(user=coordinator62, pk=uploads["62"].pk) == uploads["62"]
+    with pytest.raises(PermissionDenied):
+        upload_get_for_user(user=coordinator62, pk=uploads["63"].pk)
+    with pytest.raises(PermissionDenied):
+        upload_get_for_user(user=system_user, pk=uploads["62"].pk)
+    with pytest.raises(Http404):
+        upload_get_for_user(user=coordinator62, pk=uploads["63"].pk + 100)
+
+
+# --- one organisation's KPIs, from its snapshots -----------------------------------------------
+
+
+def test_organisation_change_is_measured_against_the_week_just_before_not_across_a_gap():
+    organisation = OrganisationFactory()
+    for back, active in ((3, 40), (2, 50), (0, 80)):  # nothing sent a week ago
+        SnapshotFactory(organisation=organisation, week=WEEK - timedelta(weeks=back), staff_active=active)
+    definitions = kpi_definitions()
+    series = organisation_kpi_series(rows=organisation_series(organisation=organisation), definitions=definitions)
+    staff = series["staff_weekly_active"]
+    assert [point["week"] for point in staff] == [WEEK - timedelta(weeks=3), WEEK - timedelta(weeks=2), WEEK]
+    assert staff[0]["delta"] is None and staff[2]["delta"] is None
+    assert staff[1]["delta"] == pytest.approx(0.1)
+    status = organisation_kpi_status(series=series, definitions=definitions, week=WEEK)
+    assert [k["code"] for k in status["kpis"]] == [d.code for d in definitions]
+    assert status["has_data"] and status["kpis"][0]["value"] == pytest.approx(0.8)
+    silent = organisation_kpi_status(series=series, definitions=definitions, week=WEEK - timedelta(weeks=1))
+    assert not silent["has_data"] and all(k["value"] is None for k in silent["kpis"])

@@ -1,0 +1,85 @@
+"""The upload pages: send a file, the histories a user may see, one upload's result. Every upload
+is read through ``uploads_for_user`` / ``upload_get_for_user``."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from metrics.filtersets import UploadFilterSet
+from metrics.selectors import upload_get_for_user, uploads_for_user
+from metrics.services import upload_create
+from regions.models import Region
+from regions.selectors import user_can_upload, user_region
+
+from ..errors import refusals_shown_on
+from ..forms import UploadForm
+from .common import region_crumbs, russia_url
+
+ERRORS_SHOWN = 500
+PAGE_SIZE = 50
+
+
+@require_http_methods(["GET", "POST"])
+def upload_list(request):
+    """The upload form and the history of uploads the user may see."""
+    own_region = user_region(request.user)
+    can_upload = user_can_upload(request.user, own_region)
+    form = UploadForm(request.POST or None, request.FILES or None, region=own_region)
+    if request.method == "POST":
+        if not can_upload:
+            raise PermissionDenied(_("Ваша учётная запись не может загружать файлы."))
+        if form.is_valid():
+            with refusals_shown_on(form):
+                upload = upload_create(user=request.user, **form.cleaned_data)
+                messages.info(request, _("Файл принят и поставлен в очередь на обработку."))
+                return redirect(upload)
+    filterset = UploadFilterSet(request.GET or None, queryset=uploads_for_user(user=request.user), request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/upload_list.html",
+        {
+            "nav": "uploads",
+            "form": form if can_upload else None,
+            "filterset": filterset,
+            "page": page,
+            "breadcrumbs": [(_("Россия"), russia_url(request)), (_("Загрузки"), None)],
+        },
+    )
+
+
+def region_uploads(request, code):
+    """The upload history of one region: ministry staff and that region's coordinator only."""
+    region = get_object_or_404(Region.objects.select_related("federal_district"), code=code)
+    uploads = uploads_for_user(user=request.user, region=region)
+    page = Paginator(uploads, PAGE_SIZE).get_page(request.GET.get("page"))
+    crumbs = [*region_crumbs(request, region, link_last=True), (_("Загрузки"), None)]
+    return render(
+        request,
+        "dashboard/region_uploads.html",
+        {"nav": "uploads", "region": region, "page": page, "breadcrumbs": crumbs},
+    )
+
+
+def upload_detail(request, pk):
+    """One upload: its progress while it runs, then the result, the diff and every row error."""
+    upload = upload_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "dashboard/upload_detail.html",
+        {
+            "nav": "uploads",
+            "upload": upload,
+            "errors_shown": upload.errors[:ERRORS_SHOWN],
+            "errors_hidden": max(0, len(upload.errors) - ERRORS_SHOWN),
+            "breadcrumbs": [
+                (_("Россия"), russia_url(request)),
+                (_("Загрузки"), reverse("dashboard:upload_list")),
+                (f"№ {upload.pk}", None),
+            ],
+        },
+    )
