@@ -19,7 +19,7 @@ from ..counts import COUNT_FIELDS
 from ..kpi import KPI_CODES, kpi_met, kpi_numbers, kpi_value, monday_of
 from ..models import KpiValue, WeeklySnapshot
 from ..selectors import kpi_targets
-from .schedule import scope_statuses_refresh
+from .schedule import schedule_states_refresh
 
 KPI_VALUE_FIELDS = (
     "week",
@@ -110,9 +110,7 @@ def _kpi_previous_values(*, week: date, region_ids) -> dict:
     }
 
 
-def kpi_values_recompute(
-    *, week: date, region_ids: Collection[int] | None = None, refresh_statuses: bool = True
-) -> int:
+def kpi_values_recompute(*, week: date, region_ids: Collection[int] | None = None, refresh_states: bool = True) -> int:
     """Recompute one week's KPI values: the regions given (all when None) with their
     municipalities and kinds, then the districts and the country from the region rows.
 
@@ -180,8 +178,8 @@ def kpi_values_recompute(
         rows_written += len(builder.rows)
         # Only the next week's changes depend on this week; it exists when an old week is re-sent.
         _kpi_deltas_refresh(week=week + timedelta(weeks=1))
-        if refresh_statuses:
-            scope_statuses_refresh(from_week=week, region_ids=region_ids)
+        if refresh_states:
+            schedule_states_refresh(from_week=week, region_ids=region_ids)
     return rows_written
 
 
@@ -251,18 +249,18 @@ def kpi_values_rebuild(
     rows = 0
     with transaction.atomic():  # one commit for the whole rebuild, and readers never see half of it
         for week in weeks:
-            rows += kpi_values_recompute(week=week, region_ids=region_ids, refresh_statuses=False)
+            rows += kpi_values_recompute(week=week, region_ids=region_ids, refresh_states=False)
             if progress:
                 progress(week)
         if weeks:
-            scope_statuses_refresh(from_week=weeks[0], region_ids=region_ids)
+            schedule_states_refresh(from_week=weeks[0], region_ids=region_ids)
     return rows
 
 
 def kpi_current_week_recompute() -> int:
     """The nightly job: the current week and the one before it (late reports land there)."""
     this_week = monday_of(timezone.localdate())
-    rows = kpi_values_recompute(week=this_week - timedelta(weeks=1), refresh_statuses=False)
-    rows += kpi_values_recompute(week=this_week, refresh_statuses=False)
-    scope_statuses_refresh(from_week=this_week - timedelta(weeks=1))
+    rows = kpi_values_recompute(week=this_week - timedelta(weeks=1), refresh_states=False)
+    rows += kpi_values_recompute(week=this_week, refresh_states=False)
+    schedule_states_refresh(from_week=this_week - timedelta(weeks=1))
     return rows

@@ -51,7 +51,7 @@ def _series_by_stage(rows_by_kind, stage, code, weeks):
     return series
 
 
-def _scope_state(*, stages, rows_by_kind, coverage, weeks, week, targets) -> dict:
+def _schedule_state(*, stages, rows_by_kind, coverage, weeks, week, targets) -> dict:
     """Schedule status, readiness and per-KPI projection of one scope as of one week."""
     upto = [w for w in weeks if w <= week]
     stage_rows = []
@@ -95,7 +95,7 @@ def _scope_state(*, stages, rows_by_kind, coverage, weeks, week, targets) -> dic
     }
 
 
-def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | None = None) -> int:
+def schedule_states_refresh(*, from_week: date, region_ids: Collection[int] | None = None) -> int:
     """Recompute the schedule states of the regions given (all when None) and the country for
     every week from ``from_week`` on: later weeks' trends depend on the earlier ones."""
     from_week = monday_of(from_week)
@@ -126,7 +126,7 @@ def scope_statuses_refresh(*, from_week: date, region_ids: Collection[int] | Non
         for week in weeks:
             if week < from_week:
                 continue
-            state = _scope_state(
+            state = _schedule_state(
                 stages=stages,
                 rows_by_kind=rows_by_scope[(scope, scope_id)],
                 coverage=coverage[(scope, scope_id)],
