@@ -267,7 +267,7 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
 
     from regions.choices import UserRole
     from regions.models import Region
-    from regions.services import user_create
+    from regions.services import user_upsert
 
     from .services import kpi_values_rebuild, kpi_values_recompute
 
@@ -281,7 +281,7 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     start = time.perf_counter()
     data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
     log(f"  built in {time.perf_counter() - start:.1f} s")
-    user_create(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
+    user_upsert(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
     regions = dict(Region.objects.values_list("id", "code"))
     organisations = data["organisations"]
     results = []

@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region
-from regions.services import roadmap_create_regional, user_create
+from regions.services import user_upsert
 from sferum_migration.db import bulk_insert
 
 from .choices import KpiCode
 from .counts import COUNT_FIELDS
 from .kpi import monday_of
 from .models import WeeklySnapshot
-from .services import kpi_values_rebuild
+from .services import kpi_values_rebuild, roadmap_regional_upsert
 
 BATCH_SIZE = 2000
 # The order of the tuples written below: the count columns in COUNT_FIELDS order.
@@ -345,7 +345,7 @@ def demo_data_seed(
         snapshots = _snapshots_replace(organisations=organisations, plans=plans, weeks=weeks, seed=seed, say=say)
         say(f"snapshots: {snapshots} over {len(weeks)} weeks")
         samara = Region.objects.get(code=SAMARA_ROADMAP["region"])
-        roadmap_create_regional(
+        roadmap_regional_upsert(
             region=samara,
             name=SAMARA_ROADMAP["name"],
             signed_on=SAMARA_ROADMAP["signed_on"],
@@ -621,7 +621,7 @@ def _users_create(*, regions: list[Region]) -> list[dict]:
     by_code = {region.code: region for region in regions}
     users = []
     for username, password, role, region_code, first_name, last_name in DEMO_USERS:
-        user_create(
+        user_upsert(
             username=username,
             password=password,
             role=role,

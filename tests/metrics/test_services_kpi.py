@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from metrics.choices import KpiCode, ScheduleStatus, ScopeType
 from metrics.models import KpiValue, ScheduleState, WeeklySnapshot
-from metrics.services import kpi_values_rebuild, kpi_values_recompute
+from metrics.services import kpi_values_rebuild, kpi_values_recompute, roadmap_regional_upsert
 from regions.choices import OrganisationKind
 from regions.models import Organisation, Region
-from regions.services import roadmap_create_regional
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +196,7 @@ def weekly_staff(organisation, values, start):
 
 def test_regional_roadmap_replaces_the_federal_plan():
     samara = region("63")
-    roadmap_create_regional(
+    roadmap_regional_upsert(
         region=samara,
         name="Самарская область",
         signed_on=date(2025, 7, 14),
