@@ -11,8 +11,8 @@ from regions.models import Organisation
 from sferum_migration.db import advisory_xact_lock
 
 from ..models import WeeklySnapshot
+from ..selectors import weeks_with_data
 from .kpi_values import kpi_values_rebuild
-from .schedule import _computed_weeks
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[in
     with transaction.atomic():
         organisation = Organisation.objects.get(id=organisation_id)
         regions = sorted({*region_ids, organisation.region_id})
-        weeks = _computed_weeks()
+        weeks = sorted(weeks_with_data(computed=True))
         # The locks an import of these region-weeks takes, in the same order.
         for region_id, week in sorted((region_id, week) for region_id in regions for week in weeks):
             advisory_xact_lock("upload-region-week", region_id, week)

@@ -24,17 +24,9 @@ from ..kpi import (
     worst_status,
 )
 from ..models import KpiValue, ScheduleState
-from ..selectors import kpi_targets, roadmap_stage_plans
+from ..selectors import kpi_targets, roadmap_stage_plans, weeks_with_data
 
 STATUS_LOOKBACK_WEEKS = 12
-
-
-def _computed_weeks(*, since: date | None = None) -> list[date]:
-    """The weeks that have KPI values (the country's row of the first KPI stands for them), oldest first."""
-    weeks = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0])
-    if since is not None:
-        weeks = weeks.filter(week__gte=since)
-    return sorted(weeks.order_by().values_list("week", flat=True))
 
 
 def _series_by_stage(rows_by_kind, stage, code, weeks):
@@ -103,7 +95,7 @@ def schedule_states_refresh(*, from_week: date, region_ids: Collection[int] | No
     targets = kpi_targets()
     regions = list(Region.objects.filter(id__in=region_ids) if region_ids is not None else Region.objects.all())
     federal, plans = roadmap_stage_plans(regions=regions)
-    weeks = _computed_weeks(since=since)
+    weeks = sorted(weeks_with_data(since=since, computed=True))  # oldest first: the trends run forward
     rows_by_scope: dict[tuple, dict] = defaultdict(dict)
     coverage: dict[tuple, dict] = defaultdict(dict)
     values = KpiValue.objects.filter(scope__in=[ScopeType.REGION, ScopeType.COUNTRY], week__gte=since)
