@@ -12,6 +12,7 @@ from sferum_migration.db import advisory_xact_lock
 
 from ..models import WeeklySnapshot
 from ..selectors import weeks_with_data
+from ..tasks import organisation_kpis_refresh_task
 from .kpi_values import kpi_values_rebuild
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[in
 def organisation_kpis_refresh_enqueue(*, organisation_id: int, region_ids: Collection[int]) -> None:
     """Queue organisation_kpis_refresh once the registry change commits; with the broker down it
     runs here and now rather than leave the KPI values of past weeks stale."""
-    from ..tasks import organisation_kpis_refresh_task
-
     region_ids = sorted(set(region_ids))
 
     def enqueue():

@@ -4,7 +4,6 @@ recompute) in one transaction, and the outcome the uploader reads."""
 import hashlib
 import logging
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from ..constants import FINAL_UPLOAD_STATUSES
 from ..importers import FileRejected, ParseResult, parse_upload
 from ..kpi import monday_of
 from ..models import Upload, WeeklySnapshot
+from ..tasks import upload_process_task
 from .kpi_values import kpi_values_recompute
 from .registry import REGISTRY_LOCK
 from .snapshots import (
@@ -93,15 +93,13 @@ def upload_create(
     with transaction.atomic():
         upload.file.save(original_name, file, save=False)
         upload.save()
-        transaction.on_commit(partial(upload_enqueue, upload_id=upload.id))
+        transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
     return upload
 
 
 def upload_enqueue(*, upload_id: int) -> bool:
     """Queue an upload's processing. A broker that is down loses nothing: the row stays
     `queued` and the periodic sweeper queues it again."""
-    from ..tasks import upload_process_task
-
     try:
         upload_process_task.delay(upload_id)
     except Exception:
