@@ -14,17 +14,23 @@ from sferum_migration.db import copy_lines, is_postgresql
 from ..choices import UploadStatus
 from ..counts import COUNT_FIELDS
 from ..models import Upload, WeeklySnapshot
+from .upload_rows import OrgRef, RegistryIndex, ValidRow
 
 
-def organisations_register(valid: list[tuple]) -> list[tuple]:
-    """Register the unknown organisations of valid rows (and their new municipalities)."""
-    unknown = {}
-    for row, region_id, _week, organisation in valid:
-        if organisation is None and row.org_id not in unknown:
-            unknown[row.org_id] = (row, region_id)
+def organisations_register(*, rows: list[ValidRow]) -> None:
+    """Register the organisations of the rows that the registry does not know yet (and their new
+    municipalities), and fill them into those rows."""
+    unknown: dict[str, ValidRow] = {}
+    for valid_row in rows:
+        if valid_row.organisation is None and valid_row.row.org_id not in unknown:
+            unknown[valid_row.row.org_id] = valid_row
     if not unknown:
-        return valid
-    wanted = {(region_id, row.municipality) for row, region_id in unknown.values() if row.municipality}
+        return
+    wanted = {
+        (valid_row.region_id, valid_row.row.municipality)
+        for valid_row in unknown.values()
+        if valid_row.row.municipality
+    }
     municipalities = {}
     region_ids = {region_id for region_id, _name in wanted}
     for municipality in Municipality.objects.filter(region_id__in=region_ids):
@@ -35,43 +41,55 @@ def organisations_register(valid: list[tuple]) -> list[tuple]:
     created = Organisation.objects.bulk_create(
         [
             Organisation(
-                org_id=row.org_id,
-                name=row.org_name[:500],
-                kind=row.org_kind,
-                region_id=region_id,
-                municipality=municipalities.get((region_id, row.municipality[:255])) if row.municipality else None,
+                org_id=org_id,
+                name=valid_row.row.org_name[:500],
+                kind=valid_row.row.org_kind,
+                region_id=valid_row.region_id,
+                municipality=(
+                    municipalities.get((valid_row.region_id, valid_row.row.municipality[:255]))
+                    if valid_row.row.municipality
+                    else None
+                ),
             )
-            for row, region_id in unknown.values()
+            for org_id, valid_row in unknown.items()
         ]
     )
-    by_org_id = {organisation.org_id: organisation for organisation in created}
-    return [
-        (row, region_id, week, organisation or by_org_id[row.org_id]) for row, region_id, week, organisation in valid
-    ]
+    by_org_id = {
+        organisation.org_id: OrgRef(organisation.id, organisation.org_id, organisation.region_id)
+        for organisation in created
+    }
+    for valid_row in rows:
+        if valid_row.organisation is None:
+            valid_row.organisation = by_org_id[valid_row.row.org_id]
 
 
-def upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
-    """What the file changes against the weeks it touches: new organisations, changed ones with
-    the total change per count, unchanged ones, and registry organisations missing from it."""
+def upload_diff(*, rows: list[ValidRow], registry: RegistryIndex, existing: dict) -> dict:
+    """What the file changes against the weeks it touches: new organisations (an unknown one too,
+    registered or not), changed ones with the total change per count, unchanged ones, and
+    registry organisations missing from it."""
     new = changed = unchanged = 0
     totals = dict.fromkeys(COUNT_FIELDS, 0)
     present = defaultdict(set)
-    for row, region_id, week, organisation in valid:
-        present[(region_id, week)].add(organisation.id)
-        before = existing.get((organisation.id, week))
+    for valid_row in rows:
+        seen = present[(valid_row.region_id, valid_row.week)]
+        if valid_row.organisation is None:  # not registered (a dry run): new
+            new += 1
+            continue
+        seen.add(valid_row.organisation.id)
+        before = existing.get((valid_row.organisation.id, valid_row.week))
         if before is None:
             new += 1
             continue
-        if before[0] == row.counts:
+        if before[0] == valid_row.row.counts:
             unchanged += 1
             continue
         changed += 1
-        for field_name, old, value in zip(COUNT_FIELDS, before[0], row.counts, strict=True):
+        for field_name, old, value in zip(COUNT_FIELDS, before[0], valid_row.row.counts, strict=True):
             totals[field_name] += value - old
     missing_count = 0
     missing = set()
     registry_by_region = defaultdict(list)
-    for organisation in known.values():
+    for organisation in registry.known.values():
         registry_by_region[organisation.region_id].append(organisation)
     for (region_id, _week), seen in present.items():
         for organisation in registry_by_region.get(region_id, []):
@@ -79,7 +97,7 @@ def upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
                 missing_count += 1
                 missing.add(organisation.org_id)
     return {
-        "rows_valid": len(valid),
+        "rows_valid": len(rows),
         "new": new,
         "changed": changed,
         "unchanged": unchanged,
@@ -87,11 +105,11 @@ def upload_diff(valid: list[tuple], known: dict, existing: dict) -> dict:
         "missing_count": missing_count,
         # The same sample whatever order the registry was read in (a dry run, then the import).
         "missing_sample": heapq.nsmallest(50, missing),
-        "weeks": sorted({week.isoformat() for _r, _g, week, _o in valid}),
+        "weeks": sorted({valid_row.week.isoformat() for valid_row in rows}),
     }
 
 
-def snapshots_existing(pairs: list[tuple[int, date]]) -> dict:
+def snapshots_existing(*, pairs: list[tuple[int, date]]) -> dict:
     """(organisation id, week) -> (counts tuple, upload id) for the region-weeks a file touches."""
     existing = {}
     by_week = defaultdict(list)
@@ -112,9 +130,9 @@ def snapshots_existing(pairs: list[tuple[int, date]]) -> dict:
 SNAPSHOT_COLUMNS = ("organisation_id", "region_id", "week", *COUNT_FIELDS, "upload_id")
 
 
-def snapshots_upsert(upload_id: int, valid: list[tuple], *, fresh: bool = False) -> None:
-    """Insert or replace the snapshots of the valid rows in bulk: COPY into a staging table and
-    one INSERT … ON CONFLICT on PostgreSQL; batched upserts on SQLite.
+def snapshots_upsert(*, upload_id: int, rows: list[ValidRow], fresh: bool = False) -> None:
+    """Insert or replace the snapshots of the rows (their organisations registered) in bulk: COPY
+    into a staging table and one INSERT … ON CONFLICT on PostgreSQL; batched upserts on SQLite.
 
     ``fresh``: the region-weeks of the file hold no snapshot yet (a Monday file), so on
     PostgreSQL the rows go straight into the table with COPY.
@@ -122,8 +140,8 @@ def snapshots_upsert(upload_id: int, valid: list[tuple], *, fresh: bool = False)
     A value from a newer upload is never replaced by an older one, whatever order the jobs run in.
     """
     if is_postgresql():
-        if not (fresh and _snapshots_copy_fresh(upload_id, valid)):
-            _snapshots_upsert_postgresql(upload_id, valid)
+        if not (fresh and _snapshots_copy_fresh(upload_id, rows)):
+            _snapshots_upsert_postgresql(upload_id, rows)
         return
     table = WeeklySnapshot._meta.db_table
     columns = ", ".join((*SNAPSHOT_COLUMNS, "updated_at"))
@@ -135,8 +153,8 @@ def snapshots_upsert(upload_id: int, valid: list[tuple], *, fresh: bool = False)
             f"ON CONFLICT (organisation_id, week) DO UPDATE SET {_UPSERT_SET} "
             f"WHERE {table}.upload_id IS NULL OR {table}.upload_id <= excluded.upload_id",
             [
-                (organisation.id, region_id, week, *row.counts, upload_id, now)
-                for row, region_id, week, organisation in valid
+                (valid_row.organisation.id, valid_row.region_id, valid_row.week, *valid_row.row.counts, upload_id, now)
+                for valid_row in rows
             ],
         )
 
@@ -146,19 +164,23 @@ _UPSERT_SET = ", ".join(
 )
 
 
-def _snapshot_lines(upload_id: int, valid: list[tuple], *, updated_at: str = ""):
-    """The valid rows as COPY text in SNAPSHOT_COLUMNS order (then ``updated_at`` when given):
+def _snapshot_lines(upload_id: int, rows: list[ValidRow], *, updated_at: str = ""):
+    """The rows as COPY text in SNAPSHOT_COLUMNS order (then ``updated_at`` when given):
     integers and dates only, formatted without a per-value call (90,000 rows of a national file)."""
     suffix = f"\t{upload_id}\t{updated_at}\n" if updated_at else f"\t{upload_id}\n"
     week_texts = {}
-    for row, region_id, week, organisation in valid:
-        week_text = week_texts.get(week)
+    for valid_row in rows:
+        week_text = week_texts.get(valid_row.week)
         if week_text is None:
-            week_text = week_texts[week] = week.isoformat()
-        yield f"{organisation.id}\t{region_id}\t{week_text}\t" + "\t".join(map(str, row.counts)) + suffix
+            week_text = week_texts[valid_row.week] = valid_row.week.isoformat()
+        yield (
+            f"{valid_row.organisation.id}\t{valid_row.region_id}\t{week_text}\t"
+            + "\t".join(map(str, valid_row.row.counts))
+            + suffix
+        )
 
 
-def _snapshots_copy_fresh(upload_id: int, valid: list[tuple]) -> bool:
+def _snapshots_copy_fresh(upload_id: int, rows: list[ValidRow]) -> bool:
     """COPY the rows straight into the snapshot table; False (and nothing written) when one of
     them is there after all: an organisation's row of that week filed under its former region,
     outside the region-weeks the import read. The caller then upserts."""
@@ -167,14 +189,14 @@ def _snapshots_copy_fresh(upload_id: int, valid: list[tuple]) -> bool:
             copy_lines(
                 WeeklySnapshot._meta.db_table,
                 (*SNAPSHOT_COLUMNS, "updated_at"),
-                _snapshot_lines(upload_id, valid, updated_at=timezone.now().isoformat()),
+                _snapshot_lines(upload_id, rows, updated_at=timezone.now().isoformat()),
             )
     except IntegrityError:
         return False
     return True
 
 
-def _snapshots_upsert_postgresql(upload_id: int, valid: list[tuple]) -> None:
+def _snapshots_upsert_postgresql(upload_id: int, rows: list[ValidRow]) -> None:
     table = WeeklySnapshot._meta.db_table
     columns = ", ".join(SNAPSHOT_COLUMNS)
     with connection.cursor() as cursor:
@@ -183,7 +205,7 @@ def _snapshots_upsert_postgresql(upload_id: int, valid: list[tuple]) -> None:
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
         cursor.execute("TRUNCATE snapshot_stage")
-    copy_lines("snapshot_stage", SNAPSHOT_COLUMNS, _snapshot_lines(upload_id, valid))
+    copy_lines("snapshot_stage", SNAPSHOT_COLUMNS, _snapshot_lines(upload_id, rows))
     with connection.cursor() as cursor:
         # Only identifiers from the model's own metadata are interpolated; values travel by COPY.
         cursor.execute(
@@ -193,7 +215,7 @@ def _snapshots_upsert_postgresql(upload_id: int, valid: list[tuple]) -> None:
         )
 
 
-def uploads_mark_superseded(upload_ids: set[int]) -> None:
+def uploads_mark_superseded(*, upload_ids: set[int]) -> None:
     """An earlier upload none of whose values stand any more is marked superseded."""
     if not upload_ids:
         return

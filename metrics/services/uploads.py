@@ -32,7 +32,7 @@ from .snapshots import (
     upload_diff,
     uploads_mark_superseded,
 )
-from .upload_rows import OrgRef, upload_rows_validate
+from .upload_rows import upload_rows_validate
 
 logger = logging.getLogger(__name__)
 
@@ -184,31 +184,30 @@ def _upload_parse(upload: Upload) -> ParseResult:
 def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     """Validate, write and recompute inside the caller's transaction."""
     advisory_xact_lock(REGISTRY_LOCK, shared=True)  # imports run side by side; a registry move waits
-    valid, errors, known = upload_rows_validate(upload, parsed)
+    valid, errors, registry = upload_rows_validate(upload=upload, parsed=parsed)
     _progress(upload.id, 65)
     upload.rows_total = parsed.rows_total
     upload.errors = errors
     upload.rows_rejected = len({error["line"] for error in errors})
-    pairs = sorted({(region_id, week) for _row, region_id, week, _org in valid})
+    pairs = sorted({(valid_row.region_id, valid_row.week) for valid_row in valid})
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
-    existing = snapshots_existing(pairs)
+    existing = snapshots_existing(pairs=pairs)
+    # A dry run or a refused atomic file still reports the diff; its unknown organisations count
+    # as new without being registered.
     write = bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors)
     if write:
-        valid = organisations_register(valid)
-    else:
-        # A dry run or a refused atomic file still reports the diff; unknown organisations
-        # are shown as new without being registered.
-        valid = [(row, r, w, org or OrgRef(-i - 1, row.org_id, r)) for i, (row, r, w, org) in enumerate(valid)]
-    upload.diff = upload_diff(valid, known, existing)
+        organisations_register(rows=valid)
+    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing)
     stood = False
     if write:
-        replaced = {existing[key][1] for key in ((org.id, week) for _r, _g, week, org in valid) if key in existing}
-        snapshots_upsert(upload.id, valid, fresh=not existing)
+        keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)
+        replaced = {existing[key][1] for key in keys if key in existing}
+        snapshots_upsert(upload_id=upload.id, rows=valid, fresh=not existing)
         _progress(upload.id, 85)
         for week in sorted({week for _region, week in pairs}):
             kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
-        uploads_mark_superseded(replaced - {None, upload.id})
+        uploads_mark_superseded(upload_ids=replaced - {None, upload.id})
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(
