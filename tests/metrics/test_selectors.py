@@ -1,10 +1,19 @@
-"""Selectors shared by pages and the API: who lags, readiness, and their query counts."""
+"""Selectors shared by pages and the API: who lags, readiness, the weeks with data, and their
+query counts."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from metrics.selectors import organisations_lagging, organisations_readiness
+from metrics.selectors import (
+    latest_week_with_data,
+    organisations_lagging,
+    organisations_readiness,
+    weeks_with_data,
+)
+from metrics.services import kpi_values_recompute
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +76,16 @@ def test_lagging_runs_a_fixed_number_of_queries():
         return len(captured.captured_queries)
 
     assert queries(3) == queries(30)
+
+
+def test_weeks_with_data_leave_out_a_computed_week_nobody_reported_in():
+    next_week = WEEK + timedelta(weeks=1)
+    SnapshotFactory()
+    kpi_values_recompute(week=WEEK)
+    kpi_values_recompute(week=next_week)  # the nightly job, before the week's first report
+    assert weeks_with_data() == [WEEK]
+    assert latest_week_with_data() == WEEK
+    assert latest_week_with_data(before=WEEK - timedelta(days=1)) is None
+    assert weeks_with_data(computed=True) == [next_week, WEEK]
+    assert weeks_with_data(since=next_week, computed=True) == [next_week]
+    assert weeks_with_data(before=WEEK, computed=True) == [WEEK]

@@ -283,6 +283,21 @@ def test_dry_run_does_not_register_unknown_organisations(coordinator62, django_c
     assert not Organisation.objects.filter(org_id="NEW-3").exists()
 
 
+def test_dry_run_of_unknown_organisations_only_counts_them_new_and_the_registry_missing(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send(
+        coordinator62,
+        [row("NEW-4", name="Школа", kind="ОО"), row("NEW-5", name="Лицей", kind="ОО")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED, upload.errors
+    assert (upload.diff["rows_valid"], upload.diff["new"], upload.diff["changed"]) == (2, 2, 0)
+    assert (upload.diff["missing_count"], upload.diff["missing_sample"]) == (3, ["62-0", "62-1", "62-2"])
+    assert not Organisation.objects.filter(org_id__startswith="NEW").exists()
+
+
 def test_national_file_spans_regions_with_a_region_column(ministry_user, django_capture_on_commit_callbacks):
     OrganisationFactory(org_id="A", region=region("62"))
     OrganisationFactory(org_id="B", region=region("63"))
