@@ -7,14 +7,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regions.models import Region
 from regions.selectors import user_can_upload
-from sferum_migration.db import advisory_xact_lock
+from sferum_migration.db import advisory_xact_lock, is_postgresql, separate_connection
 from sferum_migration.exceptions import ApplicationError
 
 from ..choices import UploadMode, UploadStatus
@@ -129,7 +129,27 @@ def uploads_requeue_stuck(*, older_than_seconds: int | None = None) -> list[int]
 
 
 def _progress(upload_id: int, percent: int) -> None:
-    Upload.objects.filter(id=upload_id).update(progress=min(percent, 100))
+    """Record how far an upload's processing is, where the page that polls it sees it now.
+
+    Written inside the import's transaction it would show only when the import ends: PostgreSQL
+    writes it through a short-lived connection of its own instead. SQLite has one writer, the
+    import itself, so there it is only written outside a transaction (its jobs run inline)."""
+    percent = min(percent, 100)
+    if not connection.in_atomic_block:
+        Upload.objects.filter(id=upload_id).update(progress=percent)
+        return
+    if not is_postgresql():
+        return
+    try:
+        with separate_connection() as other, other.cursor() as cursor:
+            # A progress bar never holds the import up: a lock it waits for is the import's own.
+            cursor.execute("SET lock_timeout = '2s'")
+            cursor.execute(
+                f"UPDATE {Upload._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
+                [percent, upload_id],
+            )
+    except DatabaseError:
+        logger.warning("Progress of upload %s not recorded", upload_id, exc_info=True)
 
 
 def upload_process(*, upload_id: int) -> Upload:
@@ -148,7 +168,7 @@ def upload_process(*, upload_id: int) -> Upload:
     try:
         parsed = _upload_parse(upload)
         with transaction.atomic():
-            current = Upload.objects.select_for_update().get(id=upload_id)
+            current = _upload_import_claim(upload_id)
             if current.status in FINAL_UPLOAD_STATUSES:  # a parallel run of the same message finished first
                 return current
             _upload_import(upload, parsed)
@@ -160,6 +180,21 @@ def upload_process(*, upload_id: int) -> Upload:
             upload_id,
             _("Загрузка прервана из-за внутренней ошибки, данные не изменены: %(error)s") % {"error": str(error)[:500]},
         )
+    return Upload.objects.get(id=upload_id)
+
+
+def _upload_import_claim(upload_id: int) -> Upload:
+    """The upload as its import's transaction starts: two runs of one upload (its message
+    delivered twice) import one after the other, and the later one finds it finished.
+
+    An advisory lock serialises them rather than the row locked FOR UPDATE, which would hold
+    back the progress the import writes through a connection of its own (for ever: the import
+    waits for that write). The row is held FOR KEY SHARE, which lets that write through and
+    still keeps the sweeper (FOR UPDATE SKIP LOCKED) and a second run's start off the import."""
+    advisory_xact_lock("upload", upload_id)
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Upload._meta.db_table} WHERE id = %s FOR KEY SHARE", [upload_id])  # noqa: S608
     return Upload.objects.get(id=upload_id)
 
 
