@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from metrics.choices import KpiCode, ScopeType, UploadMode, UploadStatus
+from metrics.constants import ALL_KINDS
 from metrics.models import KpiValue, Upload, WeeklySnapshot
 from metrics.services import UploadRefused, upload_create, upload_process, uploads_requeue_stuck
 from regions.choices import OrganisationKind
@@ -79,7 +80,7 @@ def test_upload_is_kept_as_sent_and_imported(coordinator62, orgs, django_capture
     assert upload.file.name.startswith("uploads/") and "week" not in upload.file.name
     assert WeeklySnapshot.objects.filter(week=WEEK, upload=upload).count() == 3
     staff = KpiValue.objects.get(
-        scope=ScopeType.REGION, scope_id=region("62").id, kind="", kpi=KpiCode.STAFF_WEEKLY_ACTIVE, week=WEEK
+        scope=ScopeType.REGION, scope_id=region("62").id, kind=ALL_KINDS, kpi=KpiCode.STAFF_WEEKLY_ACTIVE, week=WEEK
     )
     assert (staff.numerator, staff.denominator) == (240, 300)
     assert upload.started_at and upload.finished_at and upload.progress == 100
