@@ -29,7 +29,7 @@ def organisation_registry_lock() -> None:
 
 def organisation_kpis_refresh(*, organisation_id: int, region_ids: Collection[int]) -> int:
     """After an organisation's region, municipality or kind changed in the registry: its
-    snapshots follow it to its region, and every week with data of the regions given (the former
+    snapshots follow it to its region, and every computed week of the regions given (the former
     and the present one) is recomputed, since their organisation totals changed in every week.
     Returns the number of weeks recomputed."""
     with transaction.atomic():
