@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.choices import KpiCode
-from metrics.services import kpi_values_rebuild
+from metrics.services import kpi_values_rebuild, roadmap_regional_upsert
 from regions.choices import OrganisationKind
 from regions.models import Region
-from regions.services import roadmap_create_regional
 
 from .activity import demo_weeks, region_plans, snapshots_replace
 from .registry import municipalities_upsert, organisations_upsert
@@ -100,7 +99,7 @@ def demo_data_seed(
         snapshots = snapshots_replace(organisations=organisations, plans=plans, weeks=weeks, seed=seed, say=say)
         say(f"snapshots: {snapshots} over {len(weeks)} weeks")
         samara = Region.objects.get(code=SAMARA_ROADMAP["region"])
-        roadmap_create_regional(
+        roadmap_regional_upsert(
             region=samara,
             name=SAMARA_ROADMAP["name"],
             signed_on=SAMARA_ROADMAP["signed_on"],

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 
 from regions.choices import UserRole
 from regions.models import Region
-from regions.services import user_create
+from regions.services import user_upsert
 
 # (username, password, role, region code, first name, last name): demo logins only.
 DEMO_USERS = (
@@ -26,7 +26,7 @@ def login_upsert(
     last_name: str = "",
 ) -> None:
     """Create or update one login and its scope; the one call of the regions service in demo/."""
-    user_create(
+    user_upsert(
         username=username,
         password=password,
         role=role,

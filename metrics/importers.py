@@ -2,7 +2,8 @@
 
 Pure Python: no ORM, no HTTP, no Celery. Services check the rows against the registry and write them.
 Every problem of a single cell is a ``RowError``; a file that is not a usable table at all raises
-``FileRejected`` with one sentence for the user.
+``FileRejected`` with one sentence for the user. Messages go through gettext like every other
+user-facing string.
 """
 
 import csv
@@ -14,6 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from regions.choices import KIND_ABBREVIATIONS, OrganisationKind
 
@@ -104,22 +108,25 @@ _KINDS = {kind.value: kind.value for kind in OrganisationKind}
 _KINDS.update({abbreviation.lower(): kind.value for kind, abbreviation in KIND_ABBREVIATIONS.items()})
 _KIND_LIST = ", ".join(KIND_ABBREVIATIONS.values())
 
-# User-facing messages.
-MSG_EMPTY = "Файл пуст"
-MSG_NO_ROWS = "В файле нет строк с данными"
-MSG_NOT_TABLE = "Файл не является таблицей CSV или XLSX"
-MSG_XLS = (
+# User-facing messages used in several places: marked here, translated where they are raised
+# (never at import time, when no language is active yet).
+MSG_EMPTY = gettext_noop("Файл пуст")
+MSG_NO_ROWS = gettext_noop("В файле нет строк с данными")
+MSG_NOT_TABLE = gettext_noop("Файл не является таблицей CSV или XLSX")
+MSG_XLS = gettext_noop(
     "Файл сохранён в старом формате XLS или защищён паролем: сохраните его без пароля в формате XLSX "
     "или «CSV (разделители — точка с запятой)»"
 )
-MSG_UTF16 = "Файл сохранён в кодировке UTF-16: сохраните его в формате XLSX или «CSV UTF-8»"
-MSG_ODS = "Файл сохранён в формате OpenDocument: сохраните его в формате XLSX или CSV"
-MSG_BAD_XLSX = "Файл повреждён или не является книгой Excel (XLSX)"
-MSG_ENCRYPTED = "Книга Excel защищена паролем: сохраните её без пароля"
-MSG_MIXED_ENCODING = "В файле смешаны кодировки UTF-8 и Windows-1251: сохраните его заново целиком в одной кодировке"
-MSG_NO_SHEET = "В книге Excel нет листов с таблицей"
-MSG_BLANK_COUNT = "Пустое значение"
-MSG_NO_ORG_ID = "Не указан ID организации"
+MSG_UTF16 = gettext_noop("Файл сохранён в кодировке UTF-16: сохраните его в формате XLSX или «CSV UTF-8»")
+MSG_ODS = gettext_noop("Файл сохранён в формате OpenDocument: сохраните его в формате XLSX или CSV")
+MSG_BAD_XLSX = gettext_noop("Файл повреждён или не является книгой Excel (XLSX)")
+MSG_ENCRYPTED = gettext_noop("Книга Excel защищена паролем: сохраните её без пароля")
+MSG_MIXED_ENCODING = gettext_noop(
+    "В файле смешаны кодировки UTF-8 и Windows-1251: сохраните его заново целиком в одной кодировке"
+)
+MSG_NO_SHEET = gettext_noop("В книге Excel нет листов с таблицей")
+MSG_BLANK_COUNT = gettext_noop("Пустое значение")
+MSG_NO_ORG_ID = gettext_noop("Не указан ID организации")
 
 
 class FileRejected(Exception):
@@ -204,15 +211,17 @@ def parse_upload(
     """Parse a CSV or XLSX weekly activity file; raise FileRejected if it is not a usable table."""
     data = _read_bounded(source, max_bytes)
     if not data:
-        raise FileRejected(MSG_EMPTY)
+        raise FileRejected(_(MSG_EMPTY))
     if data.startswith(b"PK\x03\x04"):
         return _parse_xlsx(data, max_bytes=max_bytes, progress=progress)
     if data.startswith(_OLE_MAGIC):
-        raise FileRejected(MSG_XLS)
+        raise FileRejected(_(MSG_XLS))
     if data.startswith(b"PK"):  # an empty or spanned zip archive
-        raise FileRejected(MSG_BAD_XLSX)
+        raise FileRejected(_(MSG_BAD_XLSX))
     looks_like_xlsx = (filename or "").lower().endswith((".xlsx", ".xlsm"))
-    return _parse_csv(data, progress=progress, not_text_message=MSG_BAD_XLSX if looks_like_xlsx else MSG_NOT_TABLE)
+    return _parse_csv(
+        data, progress=progress, not_text_message=_(MSG_BAD_XLSX) if looks_like_xlsx else _(MSG_NOT_TABLE)
+    )
 
 
 # --- reading the bytes -------------------------------------------------------------------------
@@ -232,7 +241,7 @@ def _read_bounded(source: BinaryIO | bytes, max_bytes: int) -> bytes:
             size += len(chunk)
         data = b"".join(chunks)
     if len(data) > max_bytes:
-        raise FileRejected(f"Файл больше допустимых {_megabytes(max_bytes)} МБ")
+        raise FileRejected(_("Файл больше допустимых %(size)s МБ") % {"size": _megabytes(max_bytes)})
     return data
 
 
@@ -250,7 +259,7 @@ def _megabytes(size: int) -> str:
 
 def _parse_csv(data: bytes, *, progress, not_text_message: str) -> ParseResult:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRejected(MSG_UTF16)
+        raise FileRejected(_(MSG_UTF16))
     if b"\x00" in data:
         raise FileRejected(not_text_message)
     encoding = _csv_encoding(data)
@@ -260,14 +269,14 @@ def _parse_csv(data: bytes, *, progress, not_text_message: str) -> ParseResult:
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(_bounded_lines(stream), delimiter=delimiter)
     try:
-        for _ in range(preamble):
+        for _skipped in range(preamble):
             next(reader)
         header_line, cells = _first_filled(enumerate(reader, 1))
         # The reader goes on from the row after the header, so the lines keep counting from there.
         return _parse_rows(reader, _map_header(cells), header_line=header_line, progress=progress)
     except csv.Error as error:
         raise FileRejected(
-            f"Не удалось разобрать CSV в строке {reader.line_num}: проверьте кавычки и разделители"
+            _("Не удалось разобрать CSV в строке %(line)s: проверьте кавычки и разделители") % {"line": reader.line_num}
         ) from error
     except UnicodeDecodeError:
         raise FileRejected(not_text_message) from None
@@ -283,7 +292,7 @@ def _csv_encoding(data: bytes) -> str:
         return "utf-8-sig"
     # Invalid UTF-8 that still holds UTF-8 Cyrillic words would decode as cp1251 into gibberish.
     if b"LcLcLc" in data.translate(_UTF8_ROLES):
-        raise FileRejected(MSG_MIXED_ENCODING)
+        raise FileRejected(_(MSG_MIXED_ENCODING))
     # The one byte cp1251 cannot decode (0x98) is caught while reading, not by a second full pass.
     return "cp1251"
 
@@ -302,12 +311,13 @@ def _csv_dialect(data: bytes, encoding: str, not_text_message: str) -> tuple[str
             if max(line.count(d) for d in ";,\t") >= MAX_COLUMNS:
                 raise FileRejected(_too_many_columns())
             raise FileRejected(
-                f"Первая строка файла длиннее {_grouped(HEADER_SCAN_CHARS)} символов, а должна быть строкой заголовков"
+                _("Первая строка файла длиннее %(limit)s символов, а должна быть строкой заголовков")
+                % {"limit": _grouped(HEADER_SCAN_CHARS)}
             )
         if line.strip(" \t;,\u00a0\ufeff"):
             break
         if found is None:
-            raise FileRejected(MSG_EMPTY)
+            raise FileRejected(_(MSG_EMPTY))
         position = found.end()
     # Excel's own hint line "sep=;" names the delimiter and is hidden when Excel opens the file.
     hint = line.strip(" ").lower()
@@ -323,7 +333,8 @@ def _bounded_lines(stream: Iterable[str]) -> Iterator[str]:
     for number, line in enumerate(stream, 1):
         if len(line) > MAX_LINE_CHARS:
             raise FileRejected(
-                f"Строка {number} файла длиннее {_grouped(MAX_LINE_CHARS)} символов: это не таблица активности"
+                _("Строка %(line)s файла длиннее %(limit)s символов: это не таблица активности")
+                % {"line": number, "limit": _grouped(MAX_LINE_CHARS)}
             )
         yield line
 
@@ -333,11 +344,13 @@ def _first_filled(records: Iterator[tuple[int, list[str]]]) -> tuple[int, list[s
     for line, cells in records:
         if any(cell.strip() for cell in cells):
             return line, cells
-    raise FileRejected(MSG_EMPTY)
+    raise FileRejected(_(MSG_EMPTY))
 
 
 def _too_many_columns() -> str:
-    return f"В первой строке больше {MAX_COLUMNS} столбцов: это не строка заголовков таблицы активности"
+    return _("В первой строке больше %(limit)s столбцов: это не строка заголовков таблицы активности") % {
+        "limit": MAX_COLUMNS
+    }
 
 
 # --- XLSX --------------------------------------------------------------------------------------
@@ -351,7 +364,7 @@ def _parse_xlsx(data: bytes, *, max_bytes: int, progress) -> ParseResult:
     try:
         dense_is_safe = _xlsx_extent_is_safe(data)
     except _ZIP_ERRORS:
-        raise FileRejected(MSG_BAD_XLSX) from None
+        raise FileRejected(_(MSG_BAD_XLSX)) from None
     if dense_is_safe:
         return _parse_xlsx_calamine(data, progress=progress)
     return _parse_xlsx_openpyxl(data, progress=progress)
@@ -402,19 +415,19 @@ def _parse_xlsx_calamine(data: bytes, *, progress) -> ParseResult:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
-            raise FileRejected(MSG_NO_SHEET)
+            raise FileRejected(_(MSG_NO_SHEET))
         sheet = workbook.get_sheet_by_index(0)
         values = sheet.iter_rows()
     except FileRejected:
         raise
     except Exception as error:  # calamine raises its own errors for broken workbooks
-        raise FileRejected(MSG_BAD_XLSX) from error
+        raise FileRejected(_(MSG_BAD_XLSX)) from error
     serial_base = _EXCEL_1904_BASE if _xlsx_is_1904(data) else _EXCEL_1900_BASE
     # calamine gives "" for an empty cell where openpyxl gives None.
     rows = enumerate((tuple(None if v == "" else v for v in raw[: MAX_COLUMNS + 1]) for raw in _xlsx_rows(values)), 1)
     header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
     columns = _map_header(cells)
-    data_rows = _xlsx_texts((raw + (None,) * (columns.need - len(raw)) for _, raw in rows), columns.need)
+    data_rows = _xlsx_texts((raw + (None,) * (columns.need - len(raw)) for _line, raw in rows), columns.need)
     return _parse_rows(data_rows, columns, header_line=header_line, progress=progress, serial_base=serial_base)
 
 
@@ -436,11 +449,11 @@ def _parse_xlsx_openpyxl(data: bytes, *, progress) -> ParseResult:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises anything from KeyError to XML errors on a broken file
-        raise FileRejected(MSG_BAD_XLSX) from error
+        raise FileRejected(_(MSG_BAD_XLSX)) from error
     values = None
     try:
         if not workbook.worksheets:
-            raise FileRejected(MSG_NO_SHEET)
+            raise FileRejected(_(MSG_NO_SHEET))
         sheet = workbook.worksheets[0]
         # The stored dimension may be wrong or hostile ("A1:XFD1048576"); rows are padded to it.
         sheet.reset_dimensions()
@@ -449,7 +462,7 @@ def _parse_xlsx_openpyxl(data: bytes, *, progress) -> ParseResult:
         rows = enumerate(_xlsx_rows(values), 1)
         header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
         columns = _map_header(cells)
-        data_rows = _xlsx_texts((raw for _, raw in rows), columns.need)
+        data_rows = _xlsx_texts((raw for _line, raw in rows), columns.need)
         return _parse_rows(data_rows, columns, header_line=header_line, progress=progress, serial_base=serial_base)
     finally:
         if values is not None:
@@ -463,27 +476,28 @@ def _check_xlsx_archive(data: bytes, max_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
             if len(entries) > XLSX_MAX_ENTRIES:
-                raise FileRejected(MSG_BAD_XLSX)
+                raise FileRejected(_(MSG_BAD_XLSX))
             if any(entry.flag_bits & 0x1 for entry in entries):
-                raise FileRejected(MSG_ENCRYPTED)
+                raise FileRejected(_(MSG_ENCRYPTED))
             # zipfile stops inflating an entry at its declared size, so the declared sizes bound the
             # work; bzip2 and lzma (never used by Excel) would inflate whole chunks before that check.
             if any(entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for entry in entries):
-                raise FileRejected(MSG_BAD_XLSX)
+                raise FileRejected(_(MSG_BAD_XLSX))
             limit = min(XLSX_UNPACK_RATIO * max_bytes, XLSX_MAX_UNPACKED)
             if sum(entry.file_size for entry in entries) > limit:
                 raise FileRejected(
-                    f"Книга Excel после распаковки занимает больше {_megabytes(limit)} МБ: такой файл не принимается"
+                    _("Книга Excel после распаковки занимает больше %(size)s МБ: такой файл не принимается")
+                    % {"size": _megabytes(limit)}
                 )
             names = {entry.filename for entry in entries}
             mimetype = archive.getinfo("mimetype") if "mimetype" in names else None
             if mimetype is not None and mimetype.file_size < 256 and b"opendocument" in archive.read(mimetype):
-                raise FileRejected(MSG_ODS)
+                raise FileRejected(_(MSG_ODS))
     except _ZIP_ERRORS:
         # RuntimeError: what zipfile raises for encrypted or unsupported entries.
-        raise FileRejected(MSG_BAD_XLSX) from None
+        raise FileRejected(_(MSG_BAD_XLSX)) from None
     if not any(name.startswith("xl/") and name.rsplit("/", 1)[-1].startswith("workbook") for name in names):
-        raise FileRejected(MSG_BAD_XLSX)
+        raise FileRejected(_(MSG_BAD_XLSX))
 
 
 def _xlsx_rows(values: Iterator[tuple]) -> Iterator[tuple]:
@@ -495,12 +509,12 @@ def _xlsx_rows(values: Iterator[tuple]) -> Iterator[tuple]:
             # openpyxl yields rows missing from the XML as empty ones; a forged row number must not
             # make that loop run for billions of rows.
             if count > EXCEL_MAX_ROWS:
-                raise FileRejected(MSG_BAD_XLSX)
+                raise FileRejected(_(MSG_BAD_XLSX))
             yield raw
     except FileRejected:
         raise
     except Exception as error:  # a broken sheet surfaces as whatever openpyxl's parser hits
-        raise FileRejected(MSG_BAD_XLSX) from error
+        raise FileRejected(_(MSG_BAD_XLSX)) from error
 
 
 def _xlsx_texts(rows: Iterator[tuple], need: int) -> Iterator[list[str]]:
@@ -579,23 +593,27 @@ def _map_header(cells: Sequence[str]) -> _Columns:
             continue
         if column in index:
             raise FileRejected(
-                f"Столбец «{_COLUMN_NAMES[column][0]}» встречается в файле дважды: "
-                f"столбцы {_column_letter(index[column])} и {_column_letter(position)}"
+                _("Столбец «%(name)s» встречается в файле дважды: столбцы %(first)s и %(second)s")
+                % {
+                    "name": _COLUMN_NAMES[column][0],
+                    "first": _column_letter(index[column]),
+                    "second": _column_letter(position),
+                }
             )
         index[column] = position
     if not index:
         raise FileRejected(
-            "Первая строка файла должна содержать заголовки столбцов, например "
-            f"{_quoted_names(('org_id', 'staff_total', 'staff_active'))}: скачайте шаблон файла"
+            _("Первая строка файла должна содержать заголовки столбцов, например %(names)s: скачайте шаблон файла")
+            % {"names": _quoted_names(("org_id", "staff_total", "staff_active"))}
         )
     missing = [column for column in _REQUIRED if column not in index]
     officials = [column for column in _OPTIONAL_COUNTS if column in index]
     if len(officials) == 1:  # the pair is optional, but one without the other makes no KPI
         missing += [column for column in _OPTIONAL_COUNTS if column not in index]
     if len(missing) == 1:
-        raise FileRejected(f"В файле нет обязательного столбца {_quoted_names(missing)}")
+        raise FileRejected(_("В файле нет обязательного столбца %(names)s") % {"names": _quoted_names(missing)})
     if missing:
-        raise FileRejected(f"В файле нет обязательных столбцов: {_quoted_names(missing)}")
+        raise FileRejected(_("В файле нет обязательных столбцов: %(names)s") % {"names": _quoted_names(missing)})
     return _Columns(index=index, names=names)
 
 
@@ -615,15 +633,22 @@ def _count_of(text: str) -> int | str:
     except ValueError:
         stripped = text.strip()
         if not stripped:
-            return MSG_BLANK_COUNT
+            return _(MSG_BLANK_COUNT)
         if not _GROUPED_DIGITS.fullmatch(stripped):
-            return f"Значение «{_shown(text)}» не является целым неотрицательным числом"
+            return _not_a_count(text)
         value = int("".join(stripped.split()))  # the separators are whitespace to str.split()
     if value < 0:
-        return f"Значение «{_shown(text)}» не является целым неотрицательным числом"
+        return _not_a_count(text)
     if value > MAX_COUNT:
-        return f"Значение «{_shown(text)}» больше допустимого ({_grouped(MAX_COUNT)})"
+        return _("Значение «%(value)s» больше допустимого (%(limit)s)") % {
+            "value": _shown(text),
+            "limit": _grouped(MAX_COUNT),
+        }
     return value
+
+
+def _not_a_count(text: str) -> str:
+    return _("Значение «%(value)s» не является целым неотрицательным числом") % {"value": _shown(text)}
 
 
 def _kind_of(text: str) -> tuple[str | None, str | None]:
@@ -633,7 +658,10 @@ def _kind_of(text: str) -> tuple[str | None, str | None]:
         return None, None
     kind = _KINDS.get(key) or _KINDS.get(key.translate(_LATIN_LOOKALIKES))
     if kind is None:
-        return None, f"Неизвестный тип организации «{_shown(text)}»: допустимы {_KIND_LIST}"
+        return None, _("Неизвестный тип организации «%(value)s»: допустимы %(kinds)s") % {
+            "value": _shown(text),
+            "kinds": _KIND_LIST,
+        }
     return kind, None
 
 
@@ -647,7 +675,7 @@ def _week_of(text: str, serial_base: date) -> tuple[date | None, str | None]:
         if len(value) >= 10 and value[4] == "-" and value[7] == "-":
             day = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value).date()
         elif value.count(".") == 2 or (value.count(".") == 3 and " " in value):
-            head, _, clock = value.partition(" ")
+            head, _space, clock = value.partition(" ")
             parts = head.split(".")
             if (
                 len(parts) == 3
@@ -659,16 +687,22 @@ def _week_of(text: str, serial_base: date) -> tuple[date | None, str | None]:
             ):
                 day = date(int(parts[2]), int(parts[1]), int(parts[0]))
         else:
-            whole, _, fraction = value.partition(".")
+            whole, _dot, fraction = value.partition(".")
             # An Excel serial number: a date cell formatted as "General".
             if whole.isdigit() and whole.isascii() and len(whole) <= 6 and (not fraction or fraction.isdigit()):
                 day = serial_base + timedelta(days=int(whole))
     except ValueError:
         day = None
     if day is None:
-        return None, f"Дата «{_shown(text)}» не распознана: укажите её в виде ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"
+        return None, _("Дата «%(value)s» не распознана: укажите её в виде ГГГГ-ММ-ДД или ДД.ММ.ГГГГ") % {
+            "value": _shown(text)
+        }
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        return None, f"Дата «{_shown(text)}» вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы)"
+        return None, _("Дата «%(value)s» вне допустимого диапазона (%(first)s–%(last)s годы)") % {
+            "value": _shown(text),
+            "first": MIN_YEAR,
+            "last": MAX_YEAR,
+        }
     return monday_of(day), None
 
 
@@ -679,7 +713,7 @@ def _region_of(text: str) -> tuple[str | None, str | None]:
         return None, None
     if value.isdigit() and value.isascii() and len(value) <= 2 and int(value) > 0:
         return value.zfill(2), None
-    return None, f"Код региона «{_shown(text)}» должен состоять из одной или двух цифр"
+    return None, _("Код региона «%(value)s» должен состоять из одной или двух цифр") % {"value": _shown(text)}
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -737,18 +771,14 @@ def _parse_rows(
         errors_before = len(errors)
 
         if not org_id:
-            add_error(RowError(line, names[i_id], row[i_id][:MAX_SHOWN_VALUE], MSG_NO_ORG_ID))
+            add_error(RowError(line, names[i_id], row[i_id][:MAX_SHOWN_VALUE], _(MSG_NO_ORG_ID)))
         elif len(org_id) > ORG_ID_MAX:
-            add_error(
-                RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], f"ID организации длиннее {ORG_ID_MAX} символов")
-            )
+            message = _("ID организации длиннее %(limit)s символов") % {"limit": ORG_ID_MAX}
+            add_error(RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], message))
         org_name = row[i_name].strip() if i_name >= 0 else ""
         if len(org_name) > ORG_NAME_MAX:
-            add_error(
-                RowError(
-                    line, names[i_name], org_name[:MAX_SHOWN_VALUE], f"Наименование длиннее {ORG_NAME_MAX} символов"
-                )
-            )
+            message = _("Наименование длиннее %(limit)s символов") % {"limit": ORG_NAME_MAX}
+            add_error(RowError(line, names[i_name], org_name[:MAX_SHOWN_VALUE], message))
         municipality = row[i_municipality].strip() if i_municipality >= 0 else ""
         # A national file names ~2,500 municipalities 90,000 times: keep one string of each.
         municipality = municipalities.setdefault(municipality, municipality)
@@ -758,7 +788,7 @@ def _parse_rows(
                     line,
                     names[i_municipality],
                     municipality[:MAX_SHOWN_VALUE],
-                    f"Название муниципалитета длиннее {MUNICIPALITY_MAX} символов",
+                    _("Название муниципалитета длиннее %(limit)s символов") % {"limit": MUNICIPALITY_MAX},
                 )
             )
 
@@ -817,7 +847,8 @@ def _parse_rows(
                         line,
                         names[position],
                         row[position][:MAX_SHOWN_VALUE],
-                        f"Значение {active_value} больше, чем «{total_name}» ({total_value})",
+                        _("Значение %(active)s больше, чем «%(total_name)s» (%(total)s)")
+                        % {"active": active_value, "total_name": total_name, "total": total_value},
                     )
                 )
 
@@ -835,8 +866,12 @@ def _parse_rows(
                         line,
                         names[i_id],
                         org_id[:MAX_SHOWN_VALUE],
-                        f"Организация «{_shown(org_id)}» уже указана в строке {earlier}"
-                        + (" за ту же неделю" if i_week >= 0 else ""),
+                        (
+                            _("Организация «%(org)s» уже указана в строке %(line)s за ту же неделю")
+                            if i_week >= 0
+                            else _("Организация «%(org)s» уже указана в строке %(line)s")
+                        )
+                        % {"org": _shown(org_id), "line": earlier},
                     )
                 )
 
@@ -844,7 +879,7 @@ def _parse_rows(
             parsed.append(_parsed_row(line, org_id, org_name, kind, municipality, week, region, tuple(counts)))
 
     if not total:
-        raise FileRejected(MSG_NO_ROWS)
+        raise FileRejected(_(MSG_NO_ROWS))
     return ParseResult(
         rows=parsed,
         errors=errors,

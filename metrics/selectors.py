@@ -92,15 +92,6 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
     return federal, by_region
 
 
-def latest_week_with_data(*, before: date | None = None) -> date | None:
-    """The latest week for which the country has KPI values."""
-
-    qs = KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, denominator__gt=0)
-    if before:
-        qs = qs.filter(week__lte=before)
-    return qs.order_by("-week").values_list("week", flat=True).first()
-
-
 # --- uploads: the one access path of every page and API view that shows them ---------------------
 
 
@@ -146,14 +137,32 @@ def template_rows(*, region):
 # --- KPI reads for pages and the API: precomputed values, a fixed number of queries -------------
 
 
-def weeks_with_data() -> list[date]:
-    """Every week the country has values for, newest first."""
+def weeks_with_data(*, since: date | None = None, before: date | None = None, computed: bool = False) -> list[date]:
+    """The weeks the country has KPI values for, newest first, from ``since`` up to and including
+    ``before``: its row of the first KPI stands for the week (every week has one per KPI).
 
-    return list(
-        KpiValue.objects.filter(scope=ScopeType.COUNTRY, kind=ALL_KINDS, kpi=KPI_CODES[0], denominator__gt=0)
-        .order_by("-week")
-        .values_list("week", flat=True)
-    )
+    Weeks with data to show (a denominator above zero) by default: the pages' weeks. ``computed``:
+    every week whose values were computed, a week nobody has reported in yet too (the nightly job
+    computes the current week before its first report); the jobs redo those as well, since their
+    organisation totals and schedule states ("no data") depend on the registry.
+    """
+    return list(_weeks_with_data(since=since, before=before, computed=computed).values_list("week", flat=True))
+
+
+def latest_week_with_data(*, before: date | None = None) -> date | None:
+    """The latest week with data to show, up to and including ``before``."""
+    return _weeks_with_data(before=before).values_list("week", flat=True).first()
+
+
+def _weeks_with_data(*, since: date | None = None, before: date | None = None, computed: bool = False):
+    weeks = KpiValue.objects.filter(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, kind=ALL_KINDS, kpi=KPI_CODES[0])
+    if not computed:
+        weeks = weeks.filter(denominator__gt=0)
+    if since is not None:
+        weeks = weeks.filter(week__gte=since)
+    if before is not None:
+        weeks = weeks.filter(week__lte=before)
+    return weeks.order_by("-week")
 
 
 # What the pages read of KpiValue and ScheduleState rows: named tuples rather than model instances

@@ -1,4 +1,7 @@
-"""Celery tasks: thin wrappers that take ids and call a service."""
+"""Celery tasks: thin wrappers that take ids and call a service.
+
+The services import this module and queue a task on commit; a task imports its service inside its
+body, so neither module imports the other at load time."""
 
 from celery import shared_task
 
@@ -15,15 +18,6 @@ def uploads_requeue_stuck_task() -> None:
     from .services import uploads_requeue_stuck
 
     uploads_requeue_stuck()
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def kpi_values_recompute_task(week: str, region_ids: list[int] | None = None) -> None:
-    from datetime import date
-
-    from .services import kpi_values_recompute
-
-    kpi_values_recompute(week=date.fromisoformat(week), region_ids=region_ids)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -173,10 +173,6 @@ class RoadmapStage(models.Model):
     def __str__(self):
         return f"{self.order}. {self.title}"
 
-    def covered_kinds(self):
-        """The organisation kinds this stage covers (every kind when none are listed)."""
-        return list(self.kinds) or list(OrganisationKind.values)
-
 
 class UserScope(models.Model):
     """A user's role and, for a coordinator, the one region they report for."""

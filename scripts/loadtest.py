@@ -44,12 +44,12 @@ from datetime import date, timedelta
 from demo.benchmark import dataset_build
 from metrics.kpi import monday_of
 from metrics.services import kpi_values_rebuild
-from regions.services import user_create
+from regions.services import user_upsert
 latest = monday_of(date.today()) - timedelta(weeks=2)
 dataset_build(orgs={args.orgs}, weeks=[latest - timedelta(weeks=i) for i in range({args.weeks})][::-1])
 kpi_values_rebuild()
 for n in range({args.clients}):
-    user_create(username=f"loadtest{{n}}", password="{password}", role="ministry")
+    user_upsert(username=f"loadtest{{n}}", password="{password}", role="ministry")
 """
     run([sys.executable, "manage.py", "migrate", "-v0"], env)
     run([sys.executable, "manage.py", "shell", "-c", script], env)

@@ -3,13 +3,27 @@
 import datetime
 import decimal
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+@contextmanager
+def separate_connection(alias: str = DEFAULT_DB_ALIAS) -> Iterator[BaseDatabaseWrapper]:
+    """A connection of its own to the same database, outside the current transaction: in
+    autocommit, what it writes is committed at once and seen by every other connection while the
+    current transaction is still open. Closed on leaving."""
+    other = connections.create_connection(alias)
+    try:
+        yield other
+    finally:
+        other.close()
 
 
 def advisory_xact_lock(*parts, shared: bool = False) -> None:

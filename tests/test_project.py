@@ -1,6 +1,8 @@
 """Project-level promises: settings come from the environment, production refuses to start
-without its secrets, `check --deploy` is clean, and migrate loads the reference data."""
+without its secrets, `check --deploy` is clean, migrate loads the reference data, and the layers
+import one way."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -108,3 +110,20 @@ def test_migrate_loads_the_federal_roadmap_and_kpi_targets():
     assert [s.deadline.isoformat() for s in stages] == ["2025-08-31", "2025-09-15", "2025-10-31", "2025-11-01"]
     assert [s.pilot_only for s in stages] == [False, True, False, False]
     assert StageTarget.objects.filter(stage=stages[3]).count() == 4
+
+
+def _imported(nodes) -> set[str]:
+    return {node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)}
+
+
+def test_services_import_tasks_at_module_level_and_tasks_import_services_in_their_bodies():
+    """Tasks are APIs (HackSoft): a service queues a task it imported with its module; a task
+    imports its service when it runs. So metrics.services and metrics.tasks never form a cycle."""
+    tasks = ast.parse((ROOT / "metrics" / "tasks.py").read_text(encoding="utf-8"))
+    assert not any("services" in module for module in _imported(tasks.body))
+    for path in sorted((ROOT / "metrics" / "services").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = [
+            node for function in ast.walk(tree) if isinstance(function, ast.FunctionDef) for node in ast.walk(function)
+        ]
+        assert not any("tasks" in module for module in _imported(functions)), path.name

@@ -1,6 +1,6 @@
 """The weekly activity file parser: formats, header matching, cell rules, hostile files.
 
-Pure tests: no database, no Django setup needed.
+Pure tests: no database (the messages need only the settings, for gettext).
 """
 
 import csv

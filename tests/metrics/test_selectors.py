@@ -1,5 +1,5 @@
-"""Selectors shared by pages and the API: who lags, readiness, their query counts, who sees which
-upload, one organisation's KPIs."""
+"""Selectors shared by pages and the API: who lags, readiness, the weeks with data, their query
+counts, who sees which upload, one organisation's KPIs."""
 
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from metrics.models import Upload
 from metrics.selectors import (
     kpi_definitions,
+    latest_week_with_data,
     organisation_kpi_series,
     organisation_kpi_status,
     organisation_series,
@@ -19,7 +20,9 @@ from metrics.selectors import (
     organisations_readiness,
     upload_get_for_user,
     uploads_for_user,
+    weeks_with_data,
 )
+from metrics.services import kpi_values_recompute
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +142,16 @@ def test_organisation_change_is_measured_against_the_week_just_before_not_across
     assert status["has_data"] and status["kpis"][0]["value"] == pytest.approx(0.8)
     silent = organisation_kpi_status(series=series, definitions=definitions, week=WEEK - timedelta(weeks=1))
     assert not silent["has_data"] and all(k["value"] is None for k in silent["kpis"])
+
+
+def test_weeks_with_data_leave_out_a_computed_week_nobody_reported_in():
+    next_week = WEEK + timedelta(weeks=1)
+    SnapshotFactory()
+    kpi_values_recompute(week=WEEK)
+    kpi_values_recompute(week=next_week)  # the nightly job, before the week's first report
+    assert weeks_with_data() == [WEEK]
+    assert latest_week_with_data() == WEEK
+    assert latest_week_with_data(before=WEEK - timedelta(days=1)) is None
+    assert weeks_with_data(computed=True) == [next_week, WEEK]
+    assert weeks_with_data(since=next_week, computed=True) == [next_week]
+    assert weeks_with_data(before=WEEK, computed=True) == [WEEK]

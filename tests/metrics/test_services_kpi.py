@@ -9,17 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.choices import KpiCode, ScheduleStatus, ScopeType
+from metrics.constants import ALL_KINDS, COUNTRY_ID, NO_DATA
 from metrics.models import KpiValue, ScheduleState, WeeklySnapshot
-from metrics.services import kpi_values_rebuild, kpi_values_recompute
+from metrics.services import kpi_values_rebuild, kpi_values_recompute, roadmap_regional_upsert
 from regions.choices import OrganisationKind
 from regions.models import Organisation, Region
-from regions.services import roadmap_create_regional
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
 
 pytestmark = pytest.mark.django_db
 
 
-def value_of(scope, scope_id, kpi, week=WEEK, kind=""):
+def value_of(scope, scope_id, kpi, week=WEEK, kind=ALL_KINDS):
     return KpiValue.objects.get(scope=scope, scope_id=scope_id, kpi=kpi, week=week, kind=kind)
 
 
@@ -71,7 +71,7 @@ def test_region_without_reports_has_no_data_and_zero_coverage():
     assert (samara.value, samara.orgs_reported, samara.orgs_total) == (None, 0, 1)
     state = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("63").id, week=WEEK)
     assert state.ready is False
-    assert state.blocking == ["no_data"]
+    assert state.blocking == [NO_DATA]
 
 
 def test_coverage_counts_reporting_organisations_out_of_registry():
@@ -82,7 +82,7 @@ def test_coverage_counts_reporting_organisations_out_of_registry():
     kpi_values_recompute(week=WEEK)
     row = value_of(ScopeType.MUNICIPALITY, municipality.id, KpiCode.STAFF_WEEKLY_ACTIVE)
     assert (row.orgs_reported, row.orgs_total) == (2, 3)
-    country = value_of(ScopeType.COUNTRY, 0, KpiCode.STAFF_WEEKLY_ACTIVE)
+    country = value_of(ScopeType.COUNTRY, COUNTRY_ID, KpiCode.STAFF_WEEKLY_ACTIVE)
     assert (country.orgs_reported, country.orgs_total) == (2, 3)
 
 
@@ -167,7 +167,7 @@ def test_every_scope_equals_the_sum_of_its_organisations(rows):
         SnapshotFactory(organisation__region=region(code), **row)
     kpi_values_recompute(week=WEEK)
     snapshots = list(WeeklySnapshot.objects.select_related("region__federal_district"))
-    scopes = {(ScopeType.COUNTRY, 0): snapshots}
+    scopes = {(ScopeType.COUNTRY, COUNTRY_ID): snapshots}
     for snap in snapshots:
         scopes.setdefault((ScopeType.REGION, snap.region_id), []).append(snap)
         scopes.setdefault((ScopeType.DISTRICT, snap.region.federal_district_id), []).append(snap)
@@ -197,7 +197,7 @@ def weekly_staff(organisation, values, start):
 
 def test_regional_roadmap_replaces_the_federal_plan():
     samara = region("63")
-    roadmap_create_regional(
+    roadmap_regional_upsert(
         region=samara,
         name="Самарская область",
         signed_on=date(2025, 7, 14),

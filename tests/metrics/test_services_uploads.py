@@ -9,10 +9,12 @@ from django.db import connection
 from django.utils import timezone
 
 from metrics.choices import KpiCode, ScopeType, UploadMode, UploadStatus
+from metrics.constants import ALL_KINDS
 from metrics.models import KpiValue, Upload, WeeklySnapshot
 from metrics.services import UploadRefused, upload_create, upload_process, uploads_requeue_stuck
 from regions.choices import OrganisationKind
 from regions.models import Municipality, Organisation
+from sferum_migration.db import separate_connection
 from tests.factories import WEEK, OrganisationFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +80,7 @@ def test_upload_is_kept_as_sent_and_imported(coordinator62, orgs, django_capture
     assert upload.file.name.startswith("uploads/") and "week" not in upload.file.name
     assert WeeklySnapshot.objects.filter(week=WEEK, upload=upload).count() == 3
     staff = KpiValue.objects.get(
-        scope=ScopeType.REGION, scope_id=region("62").id, kind="", kpi=KpiCode.STAFF_WEEKLY_ACTIVE, week=WEEK
+        scope=ScopeType.REGION, scope_id=region("62").id, kind=ALL_KINDS, kpi=KpiCode.STAFF_WEEKLY_ACTIVE, week=WEEK
     )
     assert (staff.numerator, staff.denominator) == (240, 300)
     assert upload.started_at and upload.finished_at and upload.progress == 100
@@ -283,6 +285,21 @@ def test_dry_run_does_not_register_unknown_organisations(coordinator62, django_c
     assert not Organisation.objects.filter(org_id="NEW-3").exists()
 
 
+def test_dry_run_of_unknown_organisations_only_counts_them_new_and_the_registry_missing(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send(
+        coordinator62,
+        [row("NEW-4", name="Школа", kind="ОО"), row("NEW-5", name="Лицей", kind="ОО")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.SUCCEEDED, upload.errors
+    assert (upload.diff["rows_valid"], upload.diff["new"], upload.diff["changed"]) == (2, 2, 0)
+    assert (upload.diff["missing_count"], upload.diff["missing_sample"]) == (3, ["62-0", "62-1", "62-2"])
+    assert not Organisation.objects.filter(org_id__startswith="NEW").exists()
+
+
 def test_national_file_spans_regions_with_a_region_column(ministry_user, django_capture_on_commit_callbacks):
     OrganisationFactory(org_id="A", region=region("62"))
     OrganisationFactory(org_id="B", region=region("63"))
@@ -362,6 +379,88 @@ def test_older_upload_processed_last_does_not_overwrite_newer_values(
     assert late.status == UploadStatus.SUPERSEDED
     assert WeeklySnapshot.objects.get().staff_active == 90
     assert WeeklySnapshot.objects.get().upload_id == newer.id
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_while_the_import_runs_others_see_its_progress_and_the_sweeper_passes_it_by(coordinator62, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: its progress is written outside the import only")
+    from metrics.services import uploads
+
+    for i in range(3):
+        OrganisationFactory(org_id=f"62-{i}")
+    seen = []
+    record = uploads._progress
+
+    def record_and_look(upload_id, percent):
+        record(upload_id, percent)
+        if connection.in_atomic_block:  # the import's transaction, still open
+            with separate_connection() as other, other.cursor() as cursor:
+                cursor.execute("SELECT progress FROM metrics_upload WHERE id = %s", [upload_id])
+                progress = cursor.fetchone()[0]
+                # What the sweeper asks: a running import is not for it to queue again.
+                cursor.execute("SELECT id FROM metrics_upload WHERE id = %s FOR UPDATE SKIP LOCKED", [upload_id])
+                seen.append((percent, progress, cursor.fetchall()))
+
+    monkeypatch.setattr(uploads, "_progress", record_and_look)
+    upload = upload_create(
+        user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
+    )
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.SUCCEEDED, upload.message
+    assert seen == [(65, 65, []), (85, 85, [])]
+    assert upload.progress == 100
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatch):
+    """Its message delivered twice: both runs parse, then the later finds the import done."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections writing at once")
+    import threading
+
+    from metrics.services import uploads
+
+    for i in range(3):
+        OrganisationFactory(org_id=f"62-{i}")
+    monkeypatch.setattr(uploads, "upload_enqueue", lambda upload_id: True)  # the two runs below are its jobs
+    upload = upload_create(
+        user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
+    )
+    both_parsed = threading.Barrier(2, timeout=30)
+    parse, import_ = uploads._upload_parse, uploads._upload_import
+    imports = []
+
+    def parse_then_wait(upload):
+        parsed = parse(upload)
+        both_parsed.wait()
+        return parsed
+
+    def count_import(upload, parsed):
+        imports.append(upload.id)
+        import_(upload, parsed)
+
+    monkeypatch.setattr(uploads, "_upload_parse", parse_then_wait)
+    monkeypatch.setattr(uploads, "_upload_import", count_import)
+    results = []
+
+    def run():
+        try:
+            results.append(upload_process(upload_id=upload.id).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [UploadStatus.SUCCEEDED, UploadStatus.SUCCEEDED]
+    assert imports == [upload.id]
+    upload.refresh_from_db()
+    assert (upload.attempts, upload.diff["new"], WeeklySnapshot.objects.count()) == (2, 3, 3)
 
 
 TRIGGERS = {

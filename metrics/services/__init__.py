@@ -1,0 +1,24 @@
+"""Every write of the metrics app, one module per concern (NetBox grows modules into packages the
+same way); ``from metrics.services import upload_process`` keeps working."""
+
+from .kpi_values import kpi_current_week_recompute, kpi_values_rebuild, kpi_values_recompute
+from .registry import organisation_kpis_refresh, organisation_kpis_refresh_enqueue, organisation_registry_lock
+from .roadmaps import roadmap_regional_upsert
+from .schedule import schedule_states_refresh
+from .uploads import UploadRefused, upload_create, upload_enqueue, upload_process, uploads_requeue_stuck
+
+__all__ = [
+    "UploadRefused",
+    "kpi_current_week_recompute",
+    "kpi_values_rebuild",
+    "kpi_values_recompute",
+    "organisation_kpis_refresh",
+    "organisation_kpis_refresh_enqueue",
+    "organisation_registry_lock",
+    "roadmap_regional_upsert",
+    "schedule_states_refresh",
+    "upload_create",
+    "upload_enqueue",
+    "upload_process",
+    "uploads_requeue_stuck",
+]

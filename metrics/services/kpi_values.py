@@ -1,0 +1,266 @@
+"""KPI values: one week's recompute, the rebuild of many weeks, the roll-up to districts and the
+country, the changes from the previous week, and the nightly recompute of the current week."""
+
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from regions.choices import OrganisationKind
+from regions.models import Organisation, Region
+from sferum_migration.db import advisory_xact_lock, bulk_insert
+
+from ..choices import ScopeType
+from ..constants import ALL_KINDS, COUNTRY_ID
+from ..counts import COUNT_FIELDS
+from ..kpi import KPI_CODES, kpi_met, kpi_numbers, kpi_value, monday_of
+from ..models import KpiValue, WeeklySnapshot
+from ..selectors import kpi_targets
+from .schedule import schedule_states_refresh
+
+KPI_VALUE_FIELDS = (
+    "week",
+    "scope",
+    "scope_id",
+    "region",
+    "kind",
+    "kpi",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "met",
+    "delta",
+    "orgs_reported",
+    "orgs_total",
+    "computed_at",
+)
+# Schedule checks look back this far for the latest week with data and the trend.
+
+
+def _zero():
+    return dict.fromkeys(COUNT_FIELDS, 0) | {"reported": 0, "orgs": 0}
+
+
+def _add(into: dict, counts: dict) -> None:
+    for key, value in counts.items():
+        into[key] += value or 0
+
+
+class _KpiRows:
+    """Builds the KPI value rows of one week as tuples in KPI_VALUE_FIELDS order, each with its
+    change from the previous week (read once), so nothing is updated after insertion."""
+
+    def __init__(self, *, week: date, targets: dict, previous: dict):
+        self.week, self.targets, self.previous = week, targets, previous
+        self.now = timezone.now()
+        self.rows: list[tuple] = []
+
+    def add(self, *, scope, scope_id, region_id, kind, code, numerator, denominator, reported, total) -> None:
+        value = kpi_value(numerator, denominator)
+        before = self.previous.get((scope, scope_id, kind, code))
+        target = self.targets[code]
+        self.rows.append(
+            (
+                self.week,
+                scope,
+                scope_id,
+                region_id,
+                kind,
+                code,
+                numerator,
+                denominator,
+                value,
+                target,
+                kpi_met(numerator, denominator, target),
+                value - before if value is not None and before is not None else None,
+                reported,
+                total,
+                self.now,
+            )
+        )
+
+    def add_counts(self, *, scope, scope_id, region_id, kind, counts) -> None:
+        for code in KPI_CODES:
+            numerator, denominator = kpi_numbers(counts, code)
+            self.add(
+                scope=scope,
+                scope_id=scope_id,
+                region_id=region_id,
+                kind=kind,
+                code=code,
+                numerator=numerator,
+                denominator=denominator,
+                reported=counts["reported"],
+                total=counts["orgs"],
+            )
+
+
+def _kpi_previous_values(*, week: date, region_ids) -> dict:
+    """(scope, scope_id, kind, kpi) -> value of the week before, for the rows about to be written."""
+    previous = KpiValue.objects.filter(week=week - timedelta(weeks=1)).order_by()
+    if region_ids is not None:
+        previous = previous.filter(Q(region_id__in=region_ids) | Q(scope__in=[ScopeType.DISTRICT, ScopeType.COUNTRY]))
+    return {
+        (scope, scope_id, kind, kpi): value
+        for scope, scope_id, kind, kpi, value in previous.values_list("scope", "scope_id", "kind", "kpi", "value")
+    }
+
+
+def kpi_values_recompute(*, week: date, region_ids: Collection[int] | None = None, refresh_states: bool = True) -> int:
+    """Recompute one week's KPI values: the regions given (all when None) with their
+    municipalities and kinds, then the districts and the country from the region rows.
+
+    Two grouped aggregates over the week's snapshots and the registry, whatever their size;
+    replacing the week's rows makes it idempotent. Returns the number of rows written.
+    """
+    week = monday_of(week)
+    targets = kpi_targets()
+    with transaction.atomic():
+        advisory_xact_lock("kpi-week", week)
+        snapshots = WeeklySnapshot.objects.filter(week=week)
+        organisations = Organisation.objects.all()
+        if region_ids is not None:
+            snapshots = snapshots.filter(region_id__in=region_ids)
+            organisations = organisations.filter(region_id__in=region_ids)
+            regions = list(Region.objects.filter(id__in=region_ids).values_list("id", flat=True))
+        else:
+            regions = list(Region.objects.values_list("id", flat=True))
+
+        # (region, municipality, kind) -> sums; one grouped query each.
+        groups: dict[tuple, dict] = defaultdict(_zero)
+        sums = {field: Sum(field) for field in COUNT_FIELDS}
+        for row in snapshots.values("region_id", "organisation__municipality_id", "organisation__kind").annotate(
+            reported=Count("id"), **sums
+        ):
+            key = (row.pop("region_id"), row.pop("organisation__municipality_id"), row.pop("organisation__kind"))
+            _add(groups[key], row)
+        for row in organisations.values("region_id", "municipality_id", "kind").annotate(orgs=Count("id")):
+            groups[(row["region_id"], row["municipality_id"], row["kind"])]["orgs"] += row["orgs"]
+
+        per_municipality: dict[tuple, dict] = defaultdict(_zero)
+        per_region_kind: dict[tuple, dict] = defaultdict(_zero)
+        for (region_id, municipality_id, kind), counts in groups.items():
+            if municipality_id is not None:
+                _add(per_municipality[(region_id, municipality_id)], counts)
+            _add(per_region_kind[(region_id, kind)], counts)
+            _add(per_region_kind[(region_id, ALL_KINDS)], counts)
+
+        builder = _KpiRows(week=week, targets=targets, previous=_kpi_previous_values(week=week, region_ids=region_ids))
+        for (region_id, municipality_id), counts in per_municipality.items():
+            builder.add_counts(
+                scope=ScopeType.MUNICIPALITY,
+                scope_id=municipality_id,
+                region_id=region_id,
+                kind=ALL_KINDS,
+                counts=counts,
+            )
+        for region_id in regions:
+            for kind in (ALL_KINDS, *OrganisationKind.values):
+                builder.add_counts(
+                    scope=ScopeType.REGION,
+                    scope_id=region_id,
+                    region_id=region_id,
+                    kind=kind,
+                    counts=per_region_kind.get((region_id, kind)) or _zero(),
+                )
+        stale = KpiValue.objects.filter(week=week, scope__in=[ScopeType.REGION, ScopeType.MUNICIPALITY])
+        if region_ids is not None:
+            stale = stale.filter(region_id__in=region_ids)
+        stale.delete()
+        bulk_insert(KpiValue, builder.rows, KPI_VALUE_FIELDS)
+        rows_written = len(builder.rows)
+        builder.rows = []
+        _kpi_values_roll_up(builder)
+        rows_written += len(builder.rows)
+        # Only the next week's changes depend on this week; it exists when an old week is re-sent.
+        _kpi_deltas_refresh(week=week + timedelta(weeks=1))
+        if refresh_states:
+            schedule_states_refresh(from_week=week, region_ids=region_ids)
+    return rows_written
+
+
+def _kpi_values_roll_up(builder: _KpiRows) -> None:
+    """District and country rows of a week, summed from its region rows."""
+    week = builder.week
+    district_of = dict(Region.objects.values_list("id", "federal_district_id"))
+    per_district: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    per_country_kind: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    region_rows = (
+        KpiValue.objects.filter(week=week, scope=ScopeType.REGION)
+        .order_by()
+        .values_list("region_id", "kind", "kpi", "numerator", "denominator", "orgs_reported", "orgs_total")
+    )
+    for region_id, kind, code, numerator, denominator, reported, total in region_rows:
+        accumulators = [per_country_kind[kind][code]]
+        if kind == ALL_KINDS:
+            accumulators.append(per_district[district_of[region_id]][code])
+        for acc in accumulators:
+            acc[0] += numerator
+            acc[1] += denominator
+            acc[2] += reported
+            acc[3] += total
+    scopes = [(ScopeType.DISTRICT, district_id, ALL_KINDS, by_code) for district_id, by_code in per_district.items()]
+    scopes += [(ScopeType.COUNTRY, COUNTRY_ID, kind, by_code) for kind, by_code in per_country_kind.items()]
+    for scope, scope_id, kind, by_code in scopes:
+        for code, (numerator, denominator, reported, total) in by_code.items():
+            builder.add(
+                scope=scope,
+                scope_id=scope_id,
+                region_id=None,
+                kind=kind,
+                code=code,
+                numerator=numerator,
+                denominator=denominator,
+                reported=reported,
+                total=total,
+            )
+    KpiValue.objects.filter(week=week, scope__in=[ScopeType.DISTRICT, ScopeType.COUNTRY]).delete()
+    bulk_insert(KpiValue, builder.rows, KPI_VALUE_FIELDS)
+
+
+def _kpi_deltas_refresh(*, week: date) -> None:
+    """Change from the previous week for every row of a week: one join, not a subquery per row."""
+    table = KpiValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET delta = NULL WHERE week = %s AND delta IS NOT NULL", [week])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} AS cur SET delta = cur.value - prev.value FROM {table} AS prev "  # noqa: S608
+            "WHERE cur.week = %s AND prev.week = %s AND prev.scope = cur.scope AND prev.scope_id = cur.scope_id "
+            "AND prev.kind = cur.kind AND prev.kpi = cur.kpi",
+            [week, week - timedelta(weeks=1)],
+        )
+
+
+def kpi_values_rebuild(
+    *,
+    weeks: Collection[date] | None = None,
+    region_ids: Collection[int] | None = None,
+    progress: Callable[[date], None] | None = None,
+) -> int:
+    """Recompute every week that has snapshots (or the weeks given), then the schedule states:
+    for the regions given (all when None), with the districts and the country."""
+    if weeks is None:
+        weeks = WeeklySnapshot.objects.order_by("week").values_list("week", flat=True).distinct()
+    weeks = sorted({monday_of(week) for week in weeks})
+    rows = 0
+    with transaction.atomic():  # one commit for the whole rebuild, and readers never see half of it
+        for week in weeks:
+            rows += kpi_values_recompute(week=week, region_ids=region_ids, refresh_states=False)
+            if progress:
+                progress(week)
+        if weeks:
+            schedule_states_refresh(from_week=weeks[0], region_ids=region_ids)
+    return rows
+
+
+def kpi_current_week_recompute() -> int:
+    """The nightly job: the current week and the one before it (late reports land there)."""
+    this_week = monday_of(timezone.localdate())
+    rows = kpi_values_recompute(week=this_week - timedelta(weeks=1), refresh_states=False)
+    rows += kpi_values_recompute(week=this_week, refresh_states=False)
+    schedule_states_refresh(from_week=this_week - timedelta(weeks=1))
+    return rows

@@ -1,0 +1,293 @@
+"""Uploads: kept as sent and queued, re-queued when stuck, processed (parse, check, write,
+recompute) in one transaction, and the outcome the uploader reads."""
+
+import hashlib
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from regions.models import Region
+from regions.selectors import user_can_upload
+from sferum_migration.db import advisory_xact_lock, is_postgresql, separate_connection
+from sferum_migration.exceptions import ApplicationError
+
+from ..choices import UploadMode, UploadStatus
+from ..constants import FINAL_UPLOAD_STATUSES
+from ..importers import FileRejected, ParseResult, parse_upload
+from ..kpi import monday_of
+from ..models import Upload, WeeklySnapshot
+from ..tasks import upload_process_task
+from .kpi_values import kpi_values_recompute
+from .registry import REGISTRY_LOCK
+from .snapshots import (
+    organisations_register,
+    snapshots_existing,
+    snapshots_upsert,
+    upload_diff,
+    uploads_mark_superseded,
+)
+from .upload_rows import upload_rows_validate
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRefused(ApplicationError):
+    """The user may not upload this (scope or input); ``message`` says why, in Russian."""
+
+
+def upload_create(
+    *,
+    user,
+    file,
+    region: Region | None,
+    week: date | None = None,
+    mode: str = UploadMode.ATOMIC,
+    dry_run: bool = False,
+) -> Upload:
+    """Keep the file as sent with its upload row, then queue its processing once committed.
+
+    A file over the size limit is recorded as failed without storing its content.
+    """
+    if not user_can_upload(user, region):
+        if region is None:
+            raise UploadRefused(
+                _("Файл со столбцом «Код региона» может загрузить только сотрудник министерства."),
+                code="permission_denied",
+            )
+        raise UploadRefused(_("Вы можете загружать данные только по своему региону."), code="permission_denied")
+    if mode not in UploadMode.values:
+        raise UploadRefused(_("Неизвестный режим загрузки: %(mode)s.") % {"mode": mode})
+    if week is not None:
+        week = monday_of(week)
+
+    original_name = Path(file.name or "upload").name[:255]
+    upload = Upload(
+        original_name=original_name,
+        size=file.size or 0,
+        uploaded_by=user,
+        region=region,
+        week=week,
+        mode=mode,
+        dry_run=dry_run,
+    )
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        upload.status = UploadStatus.FAILED
+        upload.message = _("Файл больше допустимого размера %(limit)s МБ.") % {"limit": limit // (1024 * 1024)}
+        upload.finished_at = timezone.now()
+        upload.save()
+        return upload
+
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    upload.sha256 = digest.hexdigest()
+    upload.queued_at = timezone.now()
+    with transaction.atomic():
+        upload.file.save(original_name, file, save=False)
+        upload.save()
+        transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
+    return upload
+
+
+def upload_enqueue(*, upload_id: int) -> bool:
+    """Queue an upload's processing. A broker that is down loses nothing: the row stays
+    `queued` and the periodic sweeper queues it again."""
+    try:
+        upload_process_task.delay(upload_id)
+    except Exception:
+        logger.warning("Upload %s stays queued: the broker did not take it", upload_id, exc_info=True)
+        return False
+    return True
+
+
+def uploads_requeue_stuck(*, older_than_seconds: int | None = None) -> list[int]:
+    """Queue again the uploads still `queued`, or left `processing` by a lost worker, for too long."""
+    age = older_than_seconds if older_than_seconds is not None else settings.UPLOAD_REQUEUE_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    # A worker lost with its machine leaves the upload `processing`; the broker gives the message
+    # back only after its visibility timeout, so the sweeper does it after the same time.
+    stale = timezone.now() - timedelta(seconds=settings.UPLOAD_STALE_PROCESSING_SECONDS)
+    with transaction.atomic():
+        stuck = list(
+            Upload.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=UploadStatus.QUEUED, queued_at__lt=cutoff)
+                | Q(status=UploadStatus.PROCESSING, started_at__lt=stale)
+            )
+            .values_list("id", flat=True)[:500]
+        )
+        Upload.objects.filter(id__in=stuck).update(queued_at=timezone.now())
+    return [upload_id for upload_id in stuck if upload_enqueue(upload_id=upload_id)]
+
+
+def _progress(upload_id: int, percent: int) -> None:
+    """Record how far an upload's processing is, where the page that polls it sees it now.
+
+    Written inside the import's transaction it would show only when the import ends: PostgreSQL
+    writes it through a short-lived connection of its own instead. SQLite has one writer, the
+    import itself, so there it is only written outside a transaction (its jobs run inline)."""
+    percent = min(percent, 100)
+    if not connection.in_atomic_block:
+        Upload.objects.filter(id=upload_id).update(progress=percent)
+        return
+    if not is_postgresql():
+        return
+    try:
+        with separate_connection() as other, other.cursor() as cursor:
+            # A progress bar never holds the import up: a lock it waits for is the import's own.
+            cursor.execute("SET lock_timeout = '2s'")
+            cursor.execute(
+                f"UPDATE {Upload._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
+                [percent, upload_id],
+            )
+    except DatabaseError:
+        logger.warning("Progress of upload %s not recorded", upload_id, exc_info=True)
+
+
+def upload_process(*, upload_id: int) -> Upload:
+    """Import one upload. Safe to run twice: a finished upload is left as it is, and the
+    import itself is one transaction, so a run killed half-way leaves nothing behind."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(id=upload_id)
+        if upload.status in FINAL_UPLOAD_STATUSES:
+            return upload
+        upload.status = UploadStatus.PROCESSING
+        upload.started_at = timezone.now()
+        upload.attempts += 1
+        upload.progress = 1
+        upload.save(update_fields=["status", "started_at", "attempts", "progress"])
+
+    try:
+        parsed = _upload_parse(upload)
+        with transaction.atomic():
+            current = _upload_import_claim(upload_id)
+            if current.status in FINAL_UPLOAD_STATUSES:  # a parallel run of the same message finished first
+                return current
+            _upload_import(upload, parsed)
+    except FileRejected as rejected:
+        _upload_fail(upload_id, rejected.message)
+    except Exception as error:
+        logger.exception("Upload %s failed", upload_id)
+        _upload_fail(
+            upload_id,
+            _("Загрузка прервана из-за внутренней ошибки, данные не изменены: %(error)s") % {"error": str(error)[:500]},
+        )
+    return Upload.objects.get(id=upload_id)
+
+
+def _upload_import_claim(upload_id: int) -> Upload:
+    """The upload as its import's transaction starts: two runs of one upload (its message
+    delivered twice) import one after the other, and the later one finds it finished.
+
+    An advisory lock serialises them rather than the row locked FOR UPDATE, which would hold
+    back the progress the import writes through a connection of its own (for ever: the import
+    waits for that write). The row is held FOR KEY SHARE, which lets that write through and
+    still keeps the sweeper (FOR UPDATE SKIP LOCKED) and a second run's start off the import."""
+    advisory_xact_lock("upload", upload_id)
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Upload._meta.db_table} WHERE id = %s FOR KEY SHARE", [upload_id])  # noqa: S608
+    return Upload.objects.get(id=upload_id)
+
+
+def _upload_fail(upload_id: int, message: str) -> None:
+    Upload.objects.filter(id=upload_id).update(
+        status=UploadStatus.FAILED, message=message, progress=100, finished_at=timezone.now()
+    )
+
+
+def _upload_parse(upload: Upload) -> ParseResult:
+    if not upload.file:
+        raise FileRejected(_("Файл не сохранён."))
+    with upload.file.open("rb") as source:
+        return parse_upload(
+            source,
+            filename=upload.original_name,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            progress=lambda rows: _progress(upload.id, 5 + min(50, rows // 2000)),
+        )
+
+
+def _upload_import(upload: Upload, parsed: ParseResult) -> None:
+    """Validate, write and recompute inside the caller's transaction."""
+    advisory_xact_lock(REGISTRY_LOCK, shared=True)  # imports run side by side; a registry move waits
+    valid, errors, registry = upload_rows_validate(upload=upload, parsed=parsed)
+    _progress(upload.id, 65)
+    upload.rows_total = parsed.rows_total
+    upload.errors = errors
+    upload.rows_rejected = len({error["line"] for error in errors})
+    pairs = sorted({(valid_row.region_id, valid_row.week) for valid_row in valid})
+    for region_id, week in pairs:
+        advisory_xact_lock("upload-region-week", region_id, week)
+    existing = snapshots_existing(pairs=pairs)
+    # A dry run or a refused atomic file still reports the diff; its unknown organisations count
+    # as new without being registered.
+    write = bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors)
+    if write:
+        organisations_register(rows=valid)
+    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing)
+    stood = False
+    if write:
+        keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)
+        replaced = {existing[key][1] for key in keys if key in existing}
+        snapshots_upsert(upload_id=upload.id, rows=valid, fresh=not existing)
+        _progress(upload.id, 85)
+        for week in sorted({week for _region, week in pairs}):
+            kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
+        uploads_mark_superseded(upload_ids=replaced - {None, upload.id})
+        stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
+    upload.rows_imported = len(valid) if write else 0
+    upload.status, upload.message = _upload_outcome(
+        upload, valid=len(valid), errors=len(errors), written=write, stood=stood
+    )
+    upload.progress = 100
+    upload.finished_at = timezone.now()
+    upload.save(
+        update_fields=[
+            "rows_total",
+            "rows_imported",
+            "rows_rejected",
+            "errors",
+            "diff",
+            "status",
+            "message",
+            "progress",
+            "finished_at",
+        ]
+    )
+
+
+def _upload_outcome(upload: Upload, *, valid: int, errors: int, written: bool, stood: bool) -> tuple[str, str]:
+    """The final status of an import and the sentence the uploader reads."""
+    if upload.dry_run:
+        status = UploadStatus.FAILED if errors else UploadStatus.SUCCEEDED
+        return status, _("Проверка без сохранения: строк без ошибок %(valid)s, ошибок %(errors)s.") % {
+            "valid": valid,
+            "errors": errors,
+        }
+    if not written:
+        if upload.mode == UploadMode.SKIP_INVALID or not errors:
+            return UploadStatus.FAILED, _("В файле нет ни одной строки без ошибок; данные не изменены.")
+        return UploadStatus.FAILED, _(
+            "Найдено ошибок: %(n)s. Файл не загружен, данные не изменены: исправьте ошибки и загрузите файл "
+            "снова или выберите режим «пропустить ошибочные строки»."
+        ) % {"n": errors}
+    if not stood:
+        # Processed after a newer upload of the same weeks: that upload's values stand.
+        return UploadStatus.SUPERSEDED, _(
+            "Данные этих недель уже заменены более поздней загрузкой; значения не изменены."
+        )
+    if errors:
+        return UploadStatus.SUCCEEDED, _("Загружено строк: %(n)s; пропущено строк с ошибками: %(rejected)s.") % {
+            "n": valid,
+            "rejected": upload.rows_rejected,
+        }
+    return UploadStatus.SUCCEEDED, _("Загружено строк: %(n)s.") % {"n": valid}
