@@ -37,3 +37,13 @@ class ScheduleStatus(models.TextChoices):
     AT_RISK = "at_risk", _("Под угрозой")
     LATE = "late", _("Просрочено")
     NOT_STARTED = "not_started", _("Не начато")
+    INSUFFICIENT_DATA = "insufficient_data", _("Недостаточно данных")
+
+
+class ReportingStatus(models.TextChoices):
+    """A region's report for one week (DESIGN.md §4.2), worst first."""
+
+    MISSING = "missing", _("Не отчитался")
+    PARTIAL = "partial", _("Частично")
+    LATE = "late", _("С опозданием")
+    ON_TIME = "on_time", _("В срок")

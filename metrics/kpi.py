@@ -27,10 +27,12 @@ KPI_FORMULAS = {
 }
 KPI_CODES = tuple(KPI_FORMULAS)
 
-# Worst first: a region's overall status is the worst of its stages.
+# Worst first: a region's overall status is the worst of its stages, and every list sorts by it.
+# A verdict without enough data ranks right after the statuses that call for action.
 STATUS_SEVERITY = (
     ScheduleStatus.LATE,
     ScheduleStatus.AT_RISK,
+    ScheduleStatus.INSUFFICIENT_DATA,
     ScheduleStatus.ON_TRACK,
     ScheduleStatus.DONE,
     ScheduleStatus.NOT_STARTED,
@@ -150,34 +152,103 @@ class KpiState:
     series: list[tuple[date, float | None]]
 
 
-def stage_status(stage: StagePlan, states: dict[str, KpiState], as_of: date) -> str:
-    """Schedule status of one stage as of a week.
+@dataclass(frozen=True)
+class Blocker:
+    """A KPI that holds a stage back: its value in the stage's kinds, the target, and the gap
+    (value − target, a fraction; None without data)."""
+
+    kpi: str
+    value: float | None
+    target: float
+
+    @property
+    def gap(self) -> float | None:
+        return None if self.value is None else self.value - self.target
+
+    def as_dict(self) -> dict:
+        return {"kpi": self.kpi, "value": self.value, "target": self.target, "gap": self.gap}
+
+
+@dataclass(frozen=True)
+class StageVerdict:
+    """A stage's status as of a week, with what makes it so (DESIGN.md §4.1).
+
+    ``done_on``: the first week of the current unbroken run in which every KPI of the stage held;
+    ``on_time``: whether that week was by the deadline week. ``late_since``: the deadline of a late
+    stage. ``blocking``: the KPIs under their target (none when done or not started).
+    """
+
+    order: int
+    status: str
+    done_on: date | None = None
+    on_time: bool | None = None
+    late_since: date | None = None
+    blocking: tuple[Blocker, ...] = ()
+
+
+def _met(value: float | None, target) -> bool:
+    return value is not None and value >= float(target)
+
+
+def _done_on(stage: StagePlan, states: dict[str, KpiState], as_of: date) -> date | None:
+    """The first week of the latest unbroken run of weeks (with data for every KPI) in which
+    every KPI of the stage was at target."""
+    by_week: dict[date, dict[str, float]] = {}
+    for code in stage.targets:
+        for week, value in states[code].series if code in states else ():
+            if week <= as_of and value is not None:
+                by_week.setdefault(week, {})[code] = value
+    first = None
+    for week in sorted(by_week, reverse=True):
+        values = by_week[week]
+        if len(values) < len(stage.targets):
+            continue  # a week some KPI has no data for neither breaks nor extends the run
+        if not all(_met(values[code], target) for code, target in stage.targets.items()):
+            break
+        first = week
+    return first
+
+
+def stage_verdict(stage: StagePlan, states: dict[str, KpiState], as_of: date) -> StageVerdict:
+    """Status of one stage as of a week, dated and explained.
 
     not_started: the week is before the stage starts. done: every KPI due at the stage is at its
-    target in the latest week with data. late: not done and the deadline week has passed.
+    target in its latest week with data. late: not done and the deadline week has passed.
     on_track: not done, deadline ahead, and every unmet KPI's trend reaches its target by the
     deadline. at_risk: otherwise (including no data yet).
     """
     if as_of + timedelta(days=6) < stage.start:
-        return ScheduleStatus.NOT_STARTED
-    unmet = []
+        return StageVerdict(stage.order, ScheduleStatus.NOT_STARTED)
+    blocking = []
     for code, target in stage.targets.items():
         last = latest_value(states[code].series, as_of) if code in states else None
-        if last is None or last[1] < float(target):
-            unmet.append((code, target))
-    if not unmet:
-        return ScheduleStatus.DONE
+        value = last[1] if last else None
+        if not _met(value, target):
+            blocking.append(Blocker(code, value, float(target)))
+    if not blocking:
+        done_on = _done_on(stage, states, as_of)
+        on_time = done_on <= stage.deadline_week if done_on else None
+        return StageVerdict(stage.order, ScheduleStatus.DONE, done_on=done_on, on_time=on_time)
     if as_of > stage.deadline_week:
-        return ScheduleStatus.LATE
-    for code, target in unmet:
-        reach = projected_date(states[code].series, target, as_of) if code in states else None
+        return StageVerdict(stage.order, ScheduleStatus.LATE, late_since=stage.deadline, blocking=tuple(blocking))
+    for blocker in blocking:
+        reach = (
+            projected_date(states[blocker.kpi].series, stage.targets[blocker.kpi], as_of)
+            if blocker.kpi in states
+            else None
+        )
         if reach is None or reach > stage.deadline_week:
-            return ScheduleStatus.AT_RISK
-    return ScheduleStatus.ON_TRACK
+            return StageVerdict(stage.order, ScheduleStatus.AT_RISK, blocking=tuple(blocking))
+    return StageVerdict(stage.order, ScheduleStatus.ON_TRACK, blocking=tuple(blocking))
+
+
+def stage_status(stage: StagePlan, states: dict[str, KpiState], as_of: date) -> str:
+    """The status alone of ``stage_verdict``."""
+    return stage_verdict(stage, states, as_of).status
 
 
 def worst_status(statuses) -> str:
-    """The most severe of several statuses (late > at_risk > on_track > done > not_started)."""
+    """The most severe of several statuses (STATUS_SEVERITY order); not_started when none."""
     statuses = set(statuses)
     for status in STATUS_SEVERITY:
         if status in statuses:
@@ -185,8 +256,50 @@ def worst_status(statuses) -> str:
     return ScheduleStatus.NOT_STARTED
 
 
+def severity_rank(status: str | None) -> int:
+    """Sort key of a status in every list: the most severe first, no status last."""
+    try:
+        return STATUS_SEVERITY.index(status)
+    except ValueError:
+        return len(STATUS_SEVERITY)
+
+
+def kpi_own_status(stages: list[StagePlan], code: str, states_by_stage: dict[int, dict[str, KpiState]], as_of: date):
+    """A KPI's status is its own (DESIGN.md §4.1): of the stages that set a target for it (by
+    deadline), done when it is at every one; otherwise judged at the first stage whose target for
+    *this* KPI is unmet — not_started before that stage starts, late after its deadline week,
+    on_track when its own trend reaches the target by the deadline, else at_risk. Another KPI of
+    the same stage never makes it late. Returns (status, order of that stage or None)."""
+    relevant = sorted((stage for stage in stages if code in stage.targets), key=lambda stage: stage.deadline)
+    if not relevant:
+        return ScheduleStatus.NOT_STARTED, None
+    for stage in relevant:
+        state = states_by_stage.get(stage.order, {}).get(code)
+        series = state.series if state else []
+        target = stage.targets[code]
+        last = latest_value(series, as_of)
+        if last is not None and _met(last[1], target):
+            continue
+        if as_of + timedelta(days=6) < stage.start:
+            return ScheduleStatus.NOT_STARTED, stage.order
+        if as_of > stage.deadline_week:
+            return ScheduleStatus.LATE, stage.order
+        reach = projected_date(series, target, as_of)
+        on_track = reach is not None and reach <= stage.deadline_week
+        return (ScheduleStatus.ON_TRACK if on_track else ScheduleStatus.AT_RISK), stage.order
+    return ScheduleStatus.DONE, None
+
+
+def status_since(status: str, week: date, previous: tuple[str, date] | None) -> date:
+    """First week of the current unbroken run of ``status``: carried over from the week before
+    when that week had the same status, else this week."""
+    if previous is not None and previous[0] == status and previous[1] is not None:
+        return previous[1]
+    return week
+
+
 def kpi_schedule_status(stages: list[StagePlan], code: str, statuses: dict[int, str]) -> str:
-    """A KPI's status: that of the first stage due for it which is not done, else done."""
+    """TEMPORARY (removed when the schedule service is rewired)."""
     relevant = [stage for stage in stages if code in stage.targets]
     if not relevant:
         return ScheduleStatus.NOT_STARTED

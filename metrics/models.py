@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from regions.choices import OrganisationKind
 
-from .choices import KpiCode, ScheduleStatus, ScopeType, UploadMode, UploadStatus
+from .choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType, UploadMode, UploadStatus
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
 
 
@@ -288,13 +288,21 @@ class ScheduleState(models.Model):
     region = models.ForeignKey(
         "regions.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("регион")
     )
-    status = models.CharField(_("статус графика"), max_length=16, choices=ScheduleStatus.choices)
+    status = models.CharField(_("статус графика"), max_length=20, choices=ScheduleStatus.choices)
+    # First week of the current unbroken run of this status.
+    status_since = models.DateField(_("статус с недели"), null=True, blank=True)
     ready = models.BooleanField(_("готов"), default=False)
     # KPI codes below target (or constants.NO_DATA when nothing was reported that week).
     blocking = models.JSONField(_("блокирующие показатели"), default=list, blank=True)
-    # [{"order", "title", "start", "deadline", "status", "kpis": [codes]}]
+    # [{"kpi", "value", "target", "gap"}]: the KPIs that hold the verdict back, in the stage's kinds.
+    blocking_detail = models.JSONField(_("что мешает"), default=list, blank=True)
+    # Coverage of the week: organisations with a snapshot / organisations in the registry.
+    orgs_reported = models.PositiveIntegerField(_("организаций отчиталось"), default=0)
+    orgs_total = models.PositiveIntegerField(_("организаций в реестре"), default=0)
+    # [{"order", "title", "start", "deadline", "status", "kpis": [codes], "done_on", "on_time",
+    #   "late_since", "blocking": [{"kpi", "value", "target", "gap"}]}]
     stages = models.JSONField(_("этапы"), default=list, blank=True)
-    # {code: {"schedule_status", "projected_date", "planned"}}
+    # {code: {"schedule_status" (the KPI's own), "stage" (order judged, or None), "projected_date", "planned"}}
     kpis = models.JSONField(_("состояние показателей"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("рассчитано"), auto_now=True)
 
@@ -314,3 +322,42 @@ class ScheduleState(models.Model):
 
     def __str__(self):
         return f"{self.scope}:{self.scope_id} {self.week:%Y-%m-%d} {self.status}"
+
+
+class RegionReporting(models.Model):
+    """Whether and when a region reported one week (DESIGN.md §4.2): one row per region for every
+    week the country has data, 0 of N included, so "who has not reported" is a plain read."""
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("регион"))
+    week = models.DateField(_("неделя"))
+    status = models.CharField(_("отчётность"), max_length=16, choices=ReportingStatus.choices)
+    orgs_reported = models.PositiveIntegerField(_("организаций отчиталось"), default=0)
+    orgs_total = models.PositiveIntegerField(_("организаций в реестре"), default=0)
+    first_upload_at = models.DateTimeField(_("первая загрузка"), null=True, blank=True)
+    last_upload_at = models.DateTimeField(_("последняя загрузка"), null=True, blank=True)
+    last_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кто загрузил последним"),
+    )
+    # When the region's coverage first reached COVERAGE_MIN (on time when by the deadline).
+    complete_at = models.DateTimeField(_("полный отчёт получен"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("рассчитано"), auto_now=True)
+
+    class Meta:
+        ordering = ["week", "region"]
+        verbose_name = _("отчётность региона")
+        verbose_name_plural = _("отчётность регионов")
+        indexes = [models.Index(fields=["week", "status"], name="metrics_reporting_week_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "week"], name="%(app_label)s_%(class)s_one_per_region_week"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReportingStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.region_id} {self.week:%Y-%m-%d} {self.status}"

@@ -167,6 +167,13 @@ UPLOAD_REQUEUE_AFTER_SECONDS = env.int("UPLOAD_REQUEUE_AFTER_SECONDS", default=1
 # An upload `processing` this long lost its worker: as long as the broker's visibility timeout.
 UPLOAD_STALE_PROCESSING_SECONDS = env.int("UPLOAD_STALE_PROCESSING_SECONDS", default=3600)
 
+# The reporting cycle (DESIGN.md §4.2): a week's figures are due on this weekday of the next week
+# (0 = Monday) at this time, Moscow; until then the week is open and its figures provisional.
+REPORTING_DEADLINE_WEEKDAY = env.int("REPORTING_DEADLINE_WEEKDAY", default=1)
+REPORTING_DEADLINE_TIME = env("REPORTING_DEADLINE_TIME", default="12:00")
+# A scope under this share of its registered organisations gets no verdict: insufficient_data.
+COVERAGE_MIN = env.float("COVERAGE_MIN", default=0.9)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

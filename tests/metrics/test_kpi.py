@@ -11,12 +11,15 @@ from metrics.kpi import (
     StagePlan,
     kpi_met,
     kpi_numbers,
-    kpi_schedule_status,
+    kpi_own_status,
     kpi_value,
     monday_of,
     planned_value,
     projected_date,
+    severity_rank,
     stage_status,
+    stage_verdict,
+    status_since,
     trend_slope,
     worst_status,
 )
@@ -156,22 +159,108 @@ def test_worst_status_orders_by_severity():
     assert worst_status([]) == ScheduleStatus.NOT_STARTED
 
 
-def test_kpi_status_is_first_unfinished_stage_due_for_it():
-    early = StagePlan(
-        order=1,
-        title="a",
-        start=date(2025, 8, 1),
-        deadline=date(2025, 8, 31),
-        targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1")},
+STAFF = KpiCode.STAFF_WEEKLY_ACTIVE
+OFFICIALS = KpiCode.OFFICIALS_ACTIVE
+MGMT = StagePlan(
+    order=1, title="management", start=date(2025, 8, 1), deadline=date(2025, 8, 31), targets={OFFICIALS: Decimal("1")}
+)
+FINAL = StagePlan(
+    order=4,
+    title="final",
+    start=date(2025, 11, 1),
+    deadline=date(2025, 11, 1),
+    targets={OFFICIALS: Decimal("1"), STAFF: Decimal("0.75")},
+)
+
+
+def kpi_states(start, **values):
+    return {code: KpiState(series(vals, start)) for code, vals in values.items()}
+
+
+def test_a_kpi_at_target_is_never_late_because_of_another_kpi():
+    states = kpi_states(date(2025, 10, 27), officials_active=[1.0, 1.0], staff_weekly_active=[0.6, 0.6])
+    as_of = date(2025, 11, 3)
+    assert stage_status(FINAL, states, as_of) == ScheduleStatus.LATE
+    by_stage = {1: states, 4: states}
+    assert kpi_own_status([MGMT, FINAL], OFFICIALS, by_stage, as_of) == (ScheduleStatus.DONE, None)
+    assert kpi_own_status([MGMT, FINAL], STAFF, by_stage, as_of) == (ScheduleStatus.LATE, 4)
+
+
+def test_kpi_status_is_judged_at_the_first_stage_whose_target_for_it_is_unmet():
+    states = kpi_states(date(2025, 10, 6), officials_active=[0.5, 0.6, 0.7])
+    as_of = date(2025, 10, 20)
+    # management stage (deadline August) unmet: late, even though the final stage is still ahead
+    assert kpi_own_status([MGMT, FINAL], OFFICIALS, {1: states, 4: states}, as_of) == (ScheduleStatus.LATE, 1)
+    # without the management stage: the final stage has not started yet
+    assert kpi_own_status([FINAL], OFFICIALS, {4: states}, as_of) == (ScheduleStatus.NOT_STARTED, 4)
+    # a running stage: on track when its own trend reaches the target by the deadline, else at risk
+    rising = {3: {STAFF: KpiState(series([0.30, 0.40, 0.50], date(2025, 9, 15)))}}
+    flat = {3: {STAFF: KpiState(series([0.30, 0.31, 0.32], date(2025, 9, 15)))}}
+    assert kpi_own_status([MASS], STAFF, rising, date(2025, 9, 29)) == (ScheduleStatus.ON_TRACK, 3)
+    assert kpi_own_status([MASS], STAFF, flat, date(2025, 9, 29)) == (ScheduleStatus.AT_RISK, 3)
+
+
+def test_kpi_status_not_started_before_its_stage_and_without_a_stage():
+    assert kpi_own_status([FINAL], STAFF, {}, date(2025, 9, 1)) == (ScheduleStatus.NOT_STARTED, 4)
+    assert kpi_own_status([MGMT], STAFF, {}, date(2025, 9, 1)) == (ScheduleStatus.NOT_STARTED, None)
+
+
+def test_kpi_status_measured_over_each_stage_s_own_kinds():
+    authorities = kpi_states(date(2025, 8, 25), officials_active=[1.0])
+    everyone = kpi_states(date(2025, 8, 25), officials_active=[0.8])
+    by_stage = {1: authorities, 4: everyone}
+    assert kpi_own_status([MGMT, FINAL], OFFICIALS, by_stage, date(2025, 8, 25)) == (ScheduleStatus.NOT_STARTED, 4)
+
+
+def test_late_stage_is_dated_and_names_its_blocking_kpis_with_gaps():
+    states = kpi_states(date(2025, 10, 27), officials_active=[0.957, 0.957], staff_weekly_active=[0.8, 0.8])
+    verdict = stage_verdict(FINAL, states, date(2025, 11, 3))
+    assert verdict.status == ScheduleStatus.LATE
+    assert verdict.late_since == date(2025, 11, 1)
+    assert [b.kpi for b in verdict.blocking] == [OFFICIALS]
+    assert verdict.blocking[0].target == 1.0
+    assert verdict.blocking[0].gap == pytest.approx(-0.043)
+
+
+def test_done_stage_records_the_first_week_that_held_and_whether_it_was_on_time():
+    states = kpi_states(
+        date(2025, 10, 13), officials_active=[0.9, 1.0, 0.95, 1.0, 1.0, 1.0], staff_weekly_active=[0.8] * 6
     )
-    final = StagePlan(
-        order=4,
-        title="b",
-        start=date(2025, 11, 1),
-        deadline=date(2025, 11, 1),
-        targets={KpiCode.OFFICIALS_ACTIVE: Decimal("1"), KpiCode.STAFF_WEEKLY_ACTIVE: Decimal("0.75")},
-    )
-    statuses = {1: ScheduleStatus.DONE, 4: ScheduleStatus.AT_RISK}
-    assert kpi_schedule_status([early, final], KpiCode.OFFICIALS_ACTIVE, statuses) == ScheduleStatus.AT_RISK
-    assert kpi_schedule_status([early], KpiCode.OFFICIALS_ACTIVE, statuses) == ScheduleStatus.DONE
-    assert kpi_schedule_status([early], KpiCode.MAX_ONLY_SHARE, statuses) == ScheduleStatus.NOT_STARTED
+    verdict = stage_verdict(FINAL, states, date(2025, 11, 17))
+    assert verdict.status == ScheduleStatus.DONE
+    assert verdict.done_on == date(2025, 11, 3)  # the run after the dip of 27 Oct
+    assert verdict.on_time is False  # the deadline week is 27 Oct
+    early = stage_verdict(MGMT, kpi_states(date(2025, 8, 18), officials_active=[1.0, 1.0]), date(2025, 8, 25))
+    assert (early.done_on, early.on_time) == (date(2025, 8, 18), True)
+
+
+def test_a_week_without_data_neither_breaks_nor_extends_the_done_run():
+    states = kpi_states(date(2025, 10, 20), officials_active=[1.0, None, 1.0])
+    assert stage_verdict(MGMT, states, date(2025, 11, 3)).done_on == date(2025, 10, 20)
+
+
+def test_on_track_and_at_risk_stages_name_their_unmet_kpis():
+    on_track = stage_verdict(MASS, state([0.30, 0.40, 0.50]), as_of=date(2025, 9, 29))
+    assert on_track.status == ScheduleStatus.ON_TRACK
+    assert [b.kpi for b in on_track.blocking] == [KpiCode.STAFF_WEEKLY_ACTIVE]
+    assert stage_verdict(MASS, state([]), as_of=date(2025, 9, 1)).blocking == ()
+
+
+def test_status_since_carries_an_unbroken_run():
+    first = status_since(ScheduleStatus.LATE, date(2025, 11, 3), None)
+    second = status_since(ScheduleStatus.LATE, date(2025, 11, 10), (ScheduleStatus.LATE, first))
+    third = status_since(ScheduleStatus.DONE, date(2025, 11, 17), (ScheduleStatus.LATE, second))
+    assert (first, second, third) == (date(2025, 11, 3), date(2025, 11, 3), date(2025, 11, 17))
+
+
+def test_lists_sort_by_severity_not_alphabetically():
+    statuses = [None, "not_started", "done", "on_track", "insufficient_data", "at_risk", "late"]
+    assert sorted(statuses, key=severity_rank) == [
+        "late",
+        "at_risk",
+        "insufficient_data",
+        "on_track",
+        "done",
+        "not_started",
+        None,
+    ]
