@@ -1,8 +1,8 @@
 """The reporting cycle as pure functions (DESIGN.md §4.2): each week's deadline, open and closed
 weeks, the default week, and a region's reporting status for a week.
 
-No ORM and no settings here: ``ReportingCycle.from_settings()`` in the selectors builds the cycle,
-tests build their own.
+No ORM here, and settings only inside ``ReportingCycle.from_settings()`` (never at import);
+tests build their own cycles.
 """
 
 from dataclasses import dataclass
@@ -26,6 +26,19 @@ class ReportingCycle:
     deadline_time: time = time(12, 0)
     timezone: str = "Europe/Moscow"
     coverage_min: Decimal = Decimal("0.9")
+
+    @classmethod
+    def from_settings(cls) -> "ReportingCycle":
+        """The cycle the product runs on: REPORTING_DEADLINE_WEEKDAY, REPORTING_DEADLINE_TIME,
+        COVERAGE_MIN and TIME_ZONE."""
+        from django.conf import settings
+
+        return cls(
+            deadline_weekday=settings.REPORTING_DEADLINE_WEEKDAY,
+            deadline_time=time.fromisoformat(settings.REPORTING_DEADLINE_TIME),
+            timezone=settings.TIME_ZONE,
+            coverage_min=Decimal(str(settings.COVERAGE_MIN)),
+        )
 
     def deadline(self, week: date) -> datetime:
         """The moment a week's reports are due (aware)."""

@@ -1,0 +1,49 @@
+"""Reads shared by pages, the API and the services (HackSoft selectors), one module per concern;
+``from metrics.selectors import X`` keeps working for every name."""
+
+from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
+from .kpis import (
+    country_summary,
+    municipality_ranking,
+    region_kpi_history,
+    region_ranking,
+    regions_weeks_matrix,
+    scope_kpi_series,
+    scope_kpi_status,
+)
+from .organisations import (
+    organisation_kpi_series,
+    organisation_kpi_status,
+    organisation_kpis,
+    organisation_series,
+    organisations_lagging,
+    organisations_readiness,
+)
+from .uploads import template_rows, upload_get_for_user, uploads_for_user
+from .weeks import default_week, latest_week_with_data, week_info, weeks_with_data
+
+__all__ = [
+    "country_summary",
+    "default_week",
+    "kpi_definitions",
+    "kpi_targets",
+    "latest_week_with_data",
+    "municipality_ranking",
+    "organisation_kpi_series",
+    "organisation_kpi_status",
+    "organisation_kpis",
+    "organisation_series",
+    "organisations_lagging",
+    "organisations_readiness",
+    "region_kpi_history",
+    "region_ranking",
+    "regions_weeks_matrix",
+    "roadmap_stage_plans",
+    "scope_kpi_series",
+    "scope_kpi_status",
+    "template_rows",
+    "upload_get_for_user",
+    "uploads_for_user",
+    "week_info",
+    "weeks_with_data",
+]

@@ -1,0 +1,70 @@
+"""KPI definitions, targets and the roadmap stages that apply to each region, as plain data."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import (
+    Q,
+)
+
+from regions.models import Region, RoadmapStage
+
+from ..kpi import StagePlan
+from ..models import KpiDefinition, StageTarget
+
+
+def kpi_definitions() -> list[KpiDefinition]:
+    """The four KPI definitions in display order."""
+    return list(KpiDefinition.objects.order_by("order"))
+
+
+def kpi_targets() -> dict[str, Decimal]:
+    """KPI code -> the target in force."""
+    return dict(KpiDefinition.objects.values_list("code", "target"))
+
+
+def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
+    """The federal plan and, per region, the stages in force (its own roadmap or the federal one),
+    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions,
+    read as plain rows (every page reads the plan)."""
+    targets = kpi_targets()
+    stage_targets: dict[int, dict] = defaultdict(dict)
+    for stage_id, code, target in (
+        StageTarget.objects.filter(Q(stage__roadmap__is_federal=True) | Q(stage__roadmap__region__in=regions))
+        .order_by("stage", "kpi__order")
+        .values_list("stage_id", "kpi__code", "target")
+    ):
+        stage_targets[stage_id][code] = target if target is not None else targets[code]
+    plans: dict[int | None, list[StagePlan]] = defaultdict(list)
+    for stage_id, is_federal, region_id, order, title, start, deadline, kinds, pilot_only in (
+        RoadmapStage.objects.filter(Q(roadmap__is_federal=True) | Q(roadmap__region__in=regions))
+        .order_by("-roadmap__is_federal", "roadmap__region__code", "roadmap", "order")
+        .values_list(
+            "id",
+            "roadmap__is_federal",
+            "roadmap__region_id",
+            "order",
+            "title",
+            "start",
+            "deadline",
+            "kinds",
+            "pilot_only",
+        )
+    ):
+        plans[None if is_federal else region_id].append(
+            StagePlan(
+                order=order,
+                title=title,
+                start=start,
+                deadline=deadline,
+                kinds=tuple(kinds or ()),
+                pilot_only=pilot_only,
+                targets=stage_targets.get(stage_id, {}),
+            )
+        )
+    federal = sorted(plans.get(None, []), key=lambda s: s.order)
+    by_region = {}
+    for region in regions:
+        stages = sorted(plans.get(region.id) or federal, key=lambda s: s.order)
+        by_region[region.id] = [stage for stage in stages if stage.applies_to(pilot=region.pilot)]
+    return federal, by_region

@@ -1,0 +1,235 @@
+"""KPI reads for pages and the API: precomputed values, a fixed number of queries."""
+
+from collections import defaultdict
+from datetime import date
+
+from regions.models import Municipality, Region
+
+from ..choices import ScopeType
+from ..constants import ALL_KINDS, COUNTRY_ID
+from ..models import KpiValue, ScheduleState
+from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
+
+# What the pages read of KpiValue and ScheduleState rows: named tuples rather than model instances
+# (a page reads hundreds), with no ORDER BY where the rows go into a mapping.
+_KPI_ROW_FIELDS = (
+    "scope_id",
+    "kpi",
+    "value",
+    "numerator",
+    "denominator",
+    "met",
+    "delta",
+    "orgs_reported",
+    "orgs_total",
+)
+_STATE_FIELDS = ("scope_id", "status", "ready", "blocking", "kpis")
+
+
+def _kpi_rows(values):
+    return values.order_by().values_list(*_KPI_ROW_FIELDS, named=True)
+
+
+def _kpi_entry(definition, row, state_kpis) -> dict:
+    """One KPI of one scope-week as pages and the API show it."""
+    state = (state_kpis or {}).get(definition.code, {})
+    projected = state.get("projected_date")
+    planned = state.get("planned")
+    value = row.value if row else None
+    return {
+        "code": definition.code,
+        "name": definition.name,
+        "short_name": definition.short_name,
+        "value": value,
+        "numerator": row.numerator if row else 0,
+        "denominator": row.denominator if row else 0,
+        "target": float(definition.target),
+        "met": row.met if row else None,
+        "delta": row.delta if row else None,
+        "schedule_status": state.get("schedule_status"),
+        "projected_date": date.fromisoformat(projected) if projected else None,
+        "planned": planned,
+        "gap": (value - planned) if value is not None and planned is not None else None,
+        "orgs_reported": row.orgs_reported if row else 0,
+        "orgs_total": row.orgs_total if row else 0,
+    }
+
+
+def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
+    """The four KPIs of one scope for one week, with the schedule state where there is one.
+    Three queries."""
+
+    rows = {
+        row.kpi: row
+        for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
+    }
+    state = (
+        ScheduleState.objects.filter(scope=scope, scope_id=scope_id, week=week)
+        .values_list(*_STATE_FIELDS, "stages", named=True)
+        .first()
+    )
+    kpis = [_kpi_entry(d, rows.get(d.code), state.kpis if state else None) for d in kpi_definitions()]
+    reported = max((k["orgs_reported"] for k in kpis), default=0)
+    total = max((k["orgs_total"] for k in kpis), default=0)
+    return {
+        "week": week,
+        "kpis": kpis,
+        "status": state.status if state else None,
+        "stages": state.stages if state else [],
+        "ready": state.ready if state else None,
+        "blocking": state.blocking if state else [],
+        "orgs_reported": reported,
+        "orgs_total": total,
+        "has_data": reported > 0,
+    }
+
+
+def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> dict[str, list[dict]]:
+    """KPI code -> the weekly series of a scope (oldest first), with the planned value. Two queries."""
+
+    values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS)
+    if kpi:
+        values = values.filter(kpi=kpi)
+    values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
+    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
+    series: dict[str, list[dict]] = {}
+    for row in values:
+        state = planned.get(row.week, {}).get(row.kpi, {})
+        series.setdefault(row.kpi, []).append(
+            {
+                "week": row.week,
+                "value": row.value,
+                "numerator": row.numerator,
+                "denominator": row.denominator,
+                "target": float(row.target),
+                "met": row.met,
+                "delta": row.delta,
+                "planned": state.get("planned"),
+                "orgs_reported": row.orgs_reported,
+                "orgs_total": row.orgs_total,
+            }
+        )
+    return series
+
+
+def country_summary(
+    *, week: date, district: str | None = None, pilot: bool | None = None, status: str | None = None
+) -> dict:
+    """The country's KPIs and one compact row per region for a week: the regions of a federal
+    district, pilots or not, in one schedule status (a ScheduleStatus value). Six queries."""
+
+    definitions = kpi_definitions()
+    regions = Region.objects.select_related("federal_district").order_by("code")
+    if district:
+        regions = regions.filter(federal_district__code=district)
+    if pilot is not None:
+        regions = regions.filter(pilot=pilot)
+    regions = list(regions)
+    values = defaultdict(dict)
+    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week=week)):
+        values[row.scope_id][row.kpi] = row
+    states = {
+        s.scope_id: s
+        for s in ScheduleState.objects.filter(scope=ScopeType.REGION, week=week)
+        .order_by()
+        .values_list(*_STATE_FIELDS, named=True)
+    }
+    rows = []
+    for region in regions:
+        state = states.get(region.id)
+        kpis = {
+            d.code: _kpi_entry(d, values[region.id].get(d.code), state.kpis if state else None) for d in definitions
+        }
+        any_kpi = next(iter(kpis.values()), None)
+        rows.append(
+            {
+                "region": region,
+                "code": region.code,
+                "name": region.name,
+                "federal_district": region.federal_district.code,
+                "pilot": region.pilot,
+                "kpis": kpis,
+                "status": state.status if state else None,
+                "ready": state.ready if state else None,
+                "blocking": state.blocking if state else [],
+                "orgs_reported": any_kpi["orgs_reported"] if any_kpi else 0,
+                "orgs_total": any_kpi["orgs_total"] if any_kpi else 0,
+                "projected_date": max((k["projected_date"] for k in kpis.values() if k["projected_date"]), default=None)
+                if all(k["projected_date"] for k in kpis.values() if k["denominator"])
+                else None,
+            }
+        )
+    if status:
+        rows = [row for row in rows if row["status"] == status]
+    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week)
+    return {"week": week, "country": country, "regions": rows}
+
+
+def region_ranking(*, summary: dict, kpi: str) -> list[dict]:
+    """Regions of a summary ordered by one KPI, best first; no data last."""
+    with_data = [r for r in summary["regions"] if r["kpis"][kpi]["value"] is not None]
+    without = [r for r in summary["regions"] if r["kpis"][kpi]["value"] is None]
+    return sorted(with_data, key=lambda r: -r["kpis"][kpi]["value"]) + without
+
+
+def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
+    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries."""
+
+    definitions = kpi_definitions()
+    values = defaultdict(dict)
+    for row in _kpi_rows(
+        KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind=ALL_KINDS, week=week)
+    ):
+        values[row.scope_id][row.kpi] = row
+    rows = []
+    for municipality in Municipality.objects.filter(region=region).order_by("name"):
+        kpis = {d.code: _kpi_entry(d, values[municipality.id].get(d.code), None) for d in definitions}
+        first = next(iter(kpis.values()))
+        rows.append(
+            {
+                "municipality": municipality,
+                "kpis": kpis,
+                "orgs_reported": first["orgs_reported"],
+                "orgs_total": first["orgs_total"],
+            }
+        )
+    return sorted(rows, key=lambda r: (r["kpis"][kpi]["value"] is None, -(r["kpis"][kpi]["value"] or 0)))
+
+
+def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
+    """Values of one KPI for every region and week: {"weeks": [...], "rows": [(region, [values])]}.
+    Two queries."""
+
+    regions = list(regions if regions is not None else Region.objects.order_by("code"))
+    cells = {}
+    weeks = set()
+    for scope_id, week, value in (
+        KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi)
+        .order_by()
+        .values_list("scope_id", "week", "value")
+    ):
+        cells[(scope_id, week)] = value
+        weeks.add(week)
+    weeks = sorted(weeks)
+    return {"weeks": weeks, "rows": [(region, [cells.get((region.id, w)) for w in weeks]) for region in regions]}
+
+
+def region_kpi_history(*, region, kpi: str) -> dict:
+    """One KPI of a region week by week (oldest first) with its target and the deadlines of the
+    region's roadmap stages (each with the target it sets for this KPI, or None). Seven queries."""
+
+    targets = kpi_targets()
+    _federal, plans = roadmap_stage_plans(regions=[region])
+    stages = [
+        {
+            "order": stage.order,
+            "title": stage.title,
+            "start": stage.start,
+            "deadline": stage.deadline,
+            "kinds": list(stage.kinds),
+            "target": float(stage.targets[kpi]) if kpi in stage.targets else None,
+        }
+        for stage in plans[region.id]
+    ]
+    series = scope_kpi_series(scope=ScopeType.REGION, scope_id=region.id, kpi=kpi).get(kpi, [])
+    return {"region": region, "kpi": kpi, "target": float(targets[kpi]), "series": series, "stages": stages}
