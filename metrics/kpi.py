@@ -296,14 +296,3 @@ def status_since(status: str, week: date, previous: tuple[str, date] | None) -> 
     if previous is not None and previous[0] == status and previous[1] is not None:
         return previous[1]
     return week
-
-
-def kpi_schedule_status(stages: list[StagePlan], code: str, statuses: dict[int, str]) -> str:
-    """TEMPORARY (removed when the schedule service is rewired)."""
-    relevant = [stage for stage in stages if code in stage.targets]
-    if not relevant:
-        return ScheduleStatus.NOT_STARTED
-    for stage in sorted(relevant, key=lambda s: s.deadline):
-        if statuses[stage.order] != ScheduleStatus.DONE:
-            return statuses[stage.order]
-    return ScheduleStatus.DONE

@@ -3,11 +3,13 @@ same way); ``from metrics.services import upload_process`` keeps working."""
 
 from .kpi_values import kpi_current_week_recompute, kpi_values_rebuild, kpi_values_recompute
 from .registry import organisation_kpis_refresh, organisation_kpis_refresh_enqueue, organisation_registry_lock
+from .reporting import Arrival, reporting_arrivals_record, reporting_refresh
 from .roadmaps import roadmap_regional_upsert
 from .schedule import schedule_states_refresh
 from .uploads import UploadRefused, upload_create, upload_enqueue, upload_process, uploads_requeue_stuck
 
 __all__ = [
+    "Arrival",
     "UploadRefused",
     "kpi_current_week_recompute",
     "kpi_values_rebuild",
@@ -15,6 +17,8 @@ __all__ = [
     "organisation_kpis_refresh",
     "organisation_kpis_refresh_enqueue",
     "organisation_registry_lock",
+    "reporting_arrivals_record",
+    "reporting_refresh",
     "roadmap_regional_upsert",
     "schedule_states_refresh",
     "upload_create",

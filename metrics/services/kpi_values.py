@@ -19,6 +19,7 @@ from ..counts import COUNT_FIELDS
 from ..kpi import KPI_CODES, kpi_met, kpi_numbers, kpi_value, monday_of
 from ..models import KpiValue, WeeklySnapshot
 from ..selectors import kpi_targets
+from .reporting import reporting_refresh
 from .schedule import schedule_states_refresh
 
 KPI_VALUE_FIELDS = (
@@ -111,8 +112,9 @@ def _kpi_previous_values(*, week: date, region_ids) -> dict:
 
 
 def kpi_values_recompute(*, week: date, region_ids: Collection[int] | None = None, refresh_states: bool = True) -> int:
-    """Recompute one week's KPI values: the regions given (all when None) with their
-    municipalities and kinds, then the districts and the country from the region rows.
+    """Recompute one week's KPI values: the regions given (all when None; a region without
+    values for the week is always added) with their municipalities and kinds, then the districts
+    and the country from the region rows; then the week's reporting rows and the schedule states.
 
     Two grouped aggregates over the week's snapshots and the registry, whatever their size;
     replacing the week's rows makes it idempotent. Returns the number of rows written.
@@ -121,6 +123,8 @@ def kpi_values_recompute(*, week: date, region_ids: Collection[int] | None = Non
     targets = kpi_targets()
     with transaction.atomic():
         advisory_xact_lock("kpi-week", week)
+        if region_ids is not None:
+            region_ids = _with_regions_absent(week=week, region_ids=region_ids)
         snapshots = WeeklySnapshot.objects.filter(week=week)
         organisations = Organisation.objects.all()
         if region_ids is not None:
@@ -178,9 +182,19 @@ def kpi_values_recompute(*, week: date, region_ids: Collection[int] | None = Non
         rows_written += len(builder.rows)
         # Only the next week's changes depend on this week; it exists when an old week is re-sent.
         _kpi_deltas_refresh(week=week + timedelta(weeks=1))
+        reporting_refresh(week=week)
         if refresh_states:
             schedule_states_refresh(from_week=week, region_ids=region_ids)
     return rows_written
+
+
+def _with_regions_absent(*, week: date, region_ids: Collection[int]) -> list[int]:
+    """The regions given, plus every region with no values for the week yet: the first file of a
+    week gives every region its row (0 of N organisations when it sent nothing), so the country's
+    coverage counts every region, never only those that reported."""
+    present = KpiValue.objects.filter(week=week, scope=ScopeType.REGION, kind=ALL_KINDS, kpi=KPI_CODES[0])
+    absent = set(Region.objects.values_list("id", flat=True)) - set(present.values_list("region_id", flat=True))
+    return sorted({*region_ids, *absent})
 
 
 def _kpi_values_roll_up(builder: _KpiRows) -> None:

@@ -25,6 +25,7 @@ from ..models import Upload, WeeklySnapshot
 from ..tasks import upload_process_task
 from .kpi_values import kpi_values_recompute
 from .registry import REGISTRY_LOCK
+from .reporting import Arrival, reporting_arrivals_record
 from .snapshots import (
     organisations_register,
     snapshots_existing,
@@ -239,6 +240,9 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)
         replaced = {existing[key][1] for key in keys if key in existing}
         snapshots_upsert(upload_id=upload.id, rows=valid, fresh=not existing)
+        reporting_arrivals_record(
+            arrivals=[Arrival(region_id, week, upload.created_at, upload.uploaded_by_id) for region_id, week in pairs]
+        )
         _progress(upload.id, 85)
         for week in sorted({week for _region, week in pairs}):
             kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))

@@ -238,10 +238,22 @@ def test_pilot_stage_counts_for_pilot_regions_only():
     assert pilot_stage["status"] == ScheduleStatus.LATE
 
 
-def test_state_names_the_kpis_that_block_readiness():
-    SnapshotFactory(staff_total=100, staff_active=10)
+def test_state_names_the_kpis_that_make_its_status_with_their_gaps():
+    SnapshotFactory(
+        organisation__kind=OrganisationKind.AUTHORITY_REGIONAL,
+        staff_total=100,
+        staff_active=10,
+        officials_total=10,
+        officials_active=9,
+    )
     kpi_values_recompute(week=WEEK)
     state = ScheduleState.objects.get(scope=ScopeType.REGION, scope_id=region("62").id, week=WEEK)
     assert state.ready is False
-    assert KpiCode.STAFF_WEEKLY_ACTIVE in state.blocking
-    assert KpiCode.LEARNERS_WEEKLY_ACTIVE not in state.blocking
+    # 27 Oct: the management stage (officials, due in August) is late; staff is not its KPI.
+    assert state.status == ScheduleStatus.LATE
+    assert state.blocking == [KpiCode.OFFICIALS_ACTIVE]
+    [detail] = state.blocking_detail
+    assert detail["kpi"] == KpiCode.OFFICIALS_ACTIVE
+    assert detail["value"] == pytest.approx(0.9) and detail["target"] == 1.0
+    assert detail["gap"] == pytest.approx(-0.1)
+    assert state.kpis[KpiCode.LEARNERS_WEEKLY_ACTIVE]["schedule_status"] != ScheduleStatus.LATE
