@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -29,6 +28,7 @@ from metrics.kpi import monday_of
 
 from .choices import DeliveryStatus, DigestKind
 from .content import coordinator_digest, ministry_digest
+from .mail import DigestMessage
 from .models import DigestDelivery, DigestSubscription
 from .rendering import digest_render
 from .selectors import digest_alarm, digest_data, digest_deliveries, digest_recipients, digest_week_due, site_url
@@ -288,7 +288,7 @@ def digest_deliver(*, delivery_id: int, retries_done: int = 0, now: datetime | N
     return None
 
 
-def _message(delivery: DigestDelivery, email: str) -> EmailMultiAlternatives:
+def _message(delivery: DigestDelivery, email: str) -> DigestMessage:
     link = unsubscribe_url(user_id=delivery.user_id)
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     headers = {
@@ -299,7 +299,7 @@ def _message(delivery: DigestDelivery, email: str) -> EmailMultiAlternatives:
         # The same for every attempt: a copy sent again after a crash is recognised as the same mail.
         "Message-ID": f"<digest.{delivery.week:%Y%m%d}.{delivery.kind}.{delivery.user_id}@{domain}>",
     }
-    message = EmailMultiAlternatives(subject=delivery.subject, body=delivery.body_text, to=[email], headers=headers)
+    message = DigestMessage(subject=delivery.subject, body=delivery.body_text, to=[email], headers=headers)
     message.attach_alternative(delivery.body_html, "text/html")
     return message
 

@@ -22,6 +22,7 @@ class Mailbox:
 
     def __init__(self, *, refuse: int = 0, reply: str = "451 4.3.0 Temporary failure, try again later"):
         self.messages = []
+        self.raw = []
         self.refusals = 0
         self._refuse, self._reply = refuse, reply
         self._lock = threading.Lock()
@@ -32,7 +33,9 @@ class Mailbox:
                 self._refuse -= 1
                 self.refusals += 1
                 return self._reply
-            message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            raw = envelope.original_content or envelope.content
+            message = message_from_bytes(raw, policy=policy.default)
+            self.raw.append(raw)
             self.messages.append((tuple(envelope.rcpt_tos), message))
         return "250 2.0.0 Message accepted for delivery"
 

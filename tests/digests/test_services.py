@@ -230,6 +230,9 @@ def test_the_mail_carries_one_click_unsubscribe_headers_and_a_stable_message_id(
     [message] = mailbox.to(user.email)
     link = unsubscribe_url(user_id=user.id)
     assert message["List-Unsubscribe"] == f"<{link}>"
+    # As sent: one plain line, not RFC 2047 encoded-words (which Python would make of a long URL).
+    raw = next(raw for raw in mailbox.raw if user.email.encode() in raw)
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in raw
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Message-ID"] == f"<digest.20251027.coordinator.{user.id}@127.0.0.1>"
     assert link in mailbox.text(message)
