@@ -144,10 +144,11 @@ def _skip_reason(*, email: str, opted_out: bool, active: bool = True) -> str:
 # ---- the run ---------------------------------------------------------------------------------
 
 
-def digests_send(*, week: date, now: datetime | None = None, retry_failed: bool = False) -> dict:
+def digests_send(*, week: date, now: datetime | None = None, by_hand: bool = False) -> dict:
     """Send a week's digests: a record for every recipient who has none yet (skipped with the reason
     when they have no address or opted out), then one task per record due. Sent records are never
-    touched; ``retry_failed`` (the command) gives failed ones another round. Safe to run again and
+    touched. ``by_hand`` (the command, after an outage): failed records get another round, and
+    pending ones go now rather than when due (a retry's wait, a lost task's). Safe to run again and
     concurrently. Returns counts: created, skipped, queued, sent_before, failed_before."""
     now = now or timezone.now()
     week = monday_of(week)
@@ -171,11 +172,11 @@ def digests_send(*, week: date, now: datetime | None = None, retry_failed: bool 
     ]
     with transaction.atomic():
         DigestDelivery.objects.bulk_create(records, ignore_conflicts=True)
-        if retry_failed:
+        if by_hand:
             DigestDelivery.objects.filter(week=week, status=DeliveryStatus.FAILED).update(
-                status=DeliveryStatus.PENDING, next_attempt_at=now, claimed_at=None, updated_at=now
+                status=DeliveryStatus.PENDING, claimed_at=None, updated_at=now
             )
-        queued = _deliveries_queue(week=week, now=now)
+        queued = _deliveries_queue(week=week, now=now, due_only=not by_hand)
     before = [item.reason for item in plan if item.action == "exists"]
     return {
         "week": week,
@@ -187,14 +188,17 @@ def digests_send(*, week: date, now: datetime | None = None, retry_failed: bool 
     }
 
 
-def _deliveries_queue(*, week: date, now: datetime) -> list[int]:
-    """Queue a task for each pending record that is due and not held by a live sender, on commit.
-    Its next_attempt_at moves on by the claim timeout: if no sender has taken it by then (the
-    message was lost with the broker), the next run queues it again."""
+def _deliveries_queue(*, week: date, now: datetime, due_only: bool = True) -> list[int]:
+    """Queue a task for each pending record that is due (any, unless ``due_only``) and not held by
+    a live sender, on commit. Its next_attempt_at moves on by the claim timeout: if no sender has
+    taken it by then (the message was lost with the broker), the next run queues it again. A record
+    queued twice is sent once: the second task finds it claimed or sent."""
     stale = now - timedelta(seconds=settings.DIGEST_CLAIM_TIMEOUT_SECONDS)
+    pending = DigestDelivery.objects.filter(week=week, status=DeliveryStatus.PENDING)
+    if due_only:
+        pending = pending.filter(next_attempt_at__lte=now)
     due = list(
-        DigestDelivery.objects.select_for_update(skip_locked=True)
-        .filter(week=week, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        pending.select_for_update(skip_locked=True)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
         .order_by("id")
         .values_list("id", flat=True)

@@ -78,7 +78,7 @@ def test_running_again_sends_nothing_new(recipients, django_capture_on_commit_ca
         send(django_capture_on_commit_callbacks)
         sent_at = dict(DigestDelivery.objects.values_list("id", "sent_at"))
         again = send(django_capture_on_commit_callbacks)
-        also = send(django_capture_on_commit_callbacks, retry_failed=True)
+        also = send(django_capture_on_commit_callbacks, by_hand=True)
         with django_capture_on_commit_callbacks(execute=True):
             digests_send_due(now=AFTER_DEADLINE + timedelta(hours=1))
     assert again["created"] == again["queued"] == also["queued"] == 0
@@ -123,8 +123,8 @@ def test_server_down_leaves_failed_records_with_the_error_and_no_lost_recipient(
         assert record.sent_at is None
     # The server is back: the command's run gives the failed ones another round; each arrives once.
     with smtp_server() as mailbox:
-        send(django_capture_on_commit_callbacks, retry_failed=True)
-        send(django_capture_on_commit_callbacks, retry_failed=True)
+        send(django_capture_on_commit_callbacks, by_hand=True)
+        send(django_capture_on_commit_callbacks, by_hand=True)
     assert sorted(len(mailbox.to(user.email)) for user in recipients.values()) == [1, 1, 1, 1]
     assert set(DigestDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
@@ -219,6 +219,19 @@ def test_a_lost_task_is_queued_again_by_the_next_run(recipients, django_capture_
             later = digests_send(week=WEEK, now=AFTER_DEADLINE + timedelta(minutes=11))
     assert later["queued"] == 4
     assert len(mailbox.messages) == 4
+
+
+def test_a_run_by_hand_sends_what_waits_at_once_but_leaves_a_live_senders_claim(
+    recipients, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        digests_send(week=WEEK, now=AFTER_DEADLINE)
+    held = DigestDelivery.objects.get(user=recipients["62"])
+    DigestDelivery.objects.filter(id=held.id).update(claimed_at=AFTER_DEADLINE)
+    with smtp_server() as mailbox:
+        result = send(django_capture_on_commit_callbacks, by_hand=True)
+    assert result["queued"] == 3
+    assert len(mailbox.messages) == 3 and mailbox.to(recipients["62"].email) == []
 
 
 def test_the_mail_carries_one_click_unsubscribe_headers_and_a_stable_message_id(

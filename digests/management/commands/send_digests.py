@@ -14,7 +14,7 @@ from metrics.kpi import monday_of
 class Command(BaseCommand):
     help = (
         "Send a week's digests to every coordinator and ministry user: what has not gone out yet "
-        "(sent ones never again, failed ones get another round). --dry-run prints who would get what."
+        "(sent ones never again; failed and waiting ones now). --dry-run prints who would get what."
     )
 
     def add_arguments(self, parser):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._print_plan(week)
             return
-        result = digests_send(week=week, retry_failed=True)
+        result = digests_send(week=week, by_hand=True)
         statuses = dict(
             DigestDelivery.objects.filter(week=week).values_list("status").annotate(n=Count("id")).order_by()
         )
