@@ -443,18 +443,11 @@ def _warnings_section(data: DigestData, regions: list[RegionFacts]) -> list[Sect
         by_code = ", ".join(
             f"{WARNING_LABELS.get(code, code)} — {count}"
             for code, count in sorted(region.warnings.items(), key=lambda item: (-item[1], item[0]))
-            if count
+            if count and code  # "" holds counts given without their codes
         )
-        return [
-            Section(
-                title,
-                (
-                    _("Предупреждений: %(count)d (%(codes)s). Проверьте файл на странице загрузки.")
-                    % {"count": total, "codes": by_code},
-                ),
-                "warn",
-            )
-        ]
+        line = _("Предупреждений: %(count)d") % {"count": total}
+        line += f" ({by_code})" if by_code else ""
+        return [Section(title, (line + ". " + _("Проверьте файл на странице загрузки."),), "warn")]
     total = sum(count for _region, count in counted)
     ordered = sorted(counted, key=lambda item: (-item[1], item[0].code))
     lines = (

@@ -240,6 +240,12 @@ def test_a_region_without_enough_reports_gets_no_verdict_but_its_coverage(data):
     assert "Предупреждений о качестве данных нет." in lines
 
 
+def test_warnings_counted_without_their_codes_are_shown_as_a_count(data):
+    regions = {**data.regions, 1: replace(data.regions[1], warnings={"": 4})}
+    digest = coordinator_digest(replace(data, regions=regions), 1)
+    assert "Предупреждений: 4. Проверьте файл на странице загрузки." in digest.lines()
+
+
 def test_without_the_data_quality_checks_the_digest_has_no_warnings_section(data):
     digest = coordinator_digest(replace(data, warnings_checked=False), 1)
     assert "Качество данных" not in [section.title for section in digest.sections]

@@ -138,3 +138,26 @@ def test_the_alarm_rings_two_hours_after_the_deadline_until_every_recipient_is_s
     assert (alarm["failed"], alarm["delivered"], alarm["not_planned"]) == (1, 1, 0)
     DigestDelivery.objects.filter(user=first).update(status=DeliveryStatus.SENT, sent_at=late)
     assert digest_alarm(now=late) is None
+
+
+def test_warning_counts_are_read_when_the_data_quality_selector_exists(monkeypatch):
+    """metrics.selectors.warning_counts comes with the data-quality checks; until then the digest
+    has no warnings section (warnings_checked False), and with it each region's counts by code."""
+    import metrics.selectors
+
+    seed_week()
+    assert digest_data(week=WEEK, now=AFTER_DEADLINE).warnings_checked is False
+    ryazan, samara = Region.objects.get(code="62"), Region.objects.get(code="63")
+    asked = {}
+
+    def warning_counts(*, week, region_ids=None):
+        asked.update(week=week, region_ids=region_ids)
+        return {ryazan.id: {"base_jump": 2, "drop_to_zero": 1}, samara: 4}
+
+    monkeypatch.setattr(metrics.selectors, "warning_counts", warning_counts, raising=False)
+    data = digest_data(week=WEEK, now=AFTER_DEADLINE)
+    assert asked == {"week": WEEK, "region_ids": None}
+    assert data.warnings_checked is True
+    assert data.regions[ryazan.id].warnings == {"base_jump": 2, "drop_to_zero": 1}
+    assert data.regions[samara.id].warnings == {"": 4}
+    assert data.regions[Region.objects.get(code="77").id].warnings == {}
