@@ -295,3 +295,16 @@ def test_kinds_of_the_records(recipients, django_capture_on_commit_callbacks):
     }
     assert DigestDelivery.objects.get(user__username="ministry").region is None
     assert DigestDelivery.objects.get(user__username="coordinator62").region.code == "62"
+
+
+def test_the_hourly_job_logs_an_error_when_the_weeks_digests_are_not_out_two_hours_after_the_deadline(
+    recipients, django_capture_on_commit_callbacks, caplog
+):
+    with smtp_down(), django_capture_on_commit_callbacks(execute=True):
+        digests_send_due(now=AFTER_DEADLINE)
+    assert not [r for r in caplog.records if "not all out" in r.getMessage()]  # an hour early: no alarm yet
+    with smtp_down(), django_capture_on_commit_callbacks(execute=True):
+        digests_send_due(now=AFTER_DEADLINE + timedelta(hours=2))
+    [alarm] = [r for r in caplog.records if "not all out" in r.getMessage()]
+    assert alarm.levelname == "ERROR"
+    assert "0 of 4 delivered, 0 pending, 4 failed, 0 never planned" in alarm.getMessage()
