@@ -184,24 +184,30 @@ COVERAGE_MIN = env.float("COVERAGE_MIN", default=0.9)
 # Mail (django-environ's EMAIL_URL, as Django's MAILERS): the embedded default writes each message to
 # the console, so `make run` needs no server. E.g. smtp+tls://user:password@smtp.example.ru:587 or
 # smtp+ssl://user:password@smtp.example.ru:465; see the README.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
 # A connection or a reply that hangs this long is a failed attempt (retried), never a stuck worker.
 SMTP_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=30)
-if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
-    _mailer_options = {
-        "host": _email["EMAIL_HOST"] or "localhost",
-        "port": _email["EMAIL_PORT"],
-        "username": _email["EMAIL_HOST_USER"] or "",
-        "password": _email["EMAIL_HOST_PASSWORD"] or "",
-        "use_tls": _email.get("EMAIL_USE_TLS", False),
-        "use_ssl": _email.get("EMAIL_USE_SSL", False),
-        "timeout": SMTP_TIMEOUT_SECONDS,
-    }
-elif _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
-    _mailer_options = {"file_path": _email["EMAIL_FILE_PATH"] or str(BASE_DIR / "sent-mail")}
-else:
-    _mailer_options = {}
-MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mailer_options}}
+
+
+def mailers_config(email: dict) -> dict:
+    """Django's MAILERS from django-environ's parsed EMAIL_URL."""
+    backend = email["EMAIL_BACKEND"]
+    options = {}
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": email["EMAIL_HOST"] or "localhost",
+            "port": email["EMAIL_PORT"],
+            "username": email["EMAIL_HOST_USER"] or "",
+            "password": email["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": email.get("EMAIL_USE_TLS", False),
+            "use_ssl": email.get("EMAIL_USE_SSL", False),
+            "timeout": SMTP_TIMEOUT_SECONDS,
+        }
+    elif backend == "django.core.mail.backends.filebased.EmailBackend":
+        options = {"file_path": email["EMAIL_FILE_PATH"] or str(BASE_DIR / "sent-mail")}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = mailers_config(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Сферум → MAX <noreply@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Absolute links in e-mails (the digest's region page, upload page, unsubscribe link).
