@@ -15,10 +15,11 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Production settings refuse to start without a secret and hosts; collectstatic needs
-# neither, so dummies are passed for this one step and never kept in the image's env.
+# Production settings refuse to start without a secret, hosts and a mail server; collectstatic
+# needs none, so dummies are passed for this one step and never kept in the image's env.
 ARG DJANGO_SECRET_KEY=build-only-collectstatic-not-a-secret
 ARG DJANGO_ALLOWED_HOSTS=localhost
+ARG EMAIL_URL=smtp://localhost:25
 RUN python manage.py collectstatic --noinput
 
 # Code stays owned by root (read-only to the app); only the media folder is writable.

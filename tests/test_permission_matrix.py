@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
+from digests.services import unsubscribe_token
 from metrics.models import Upload
 from metrics.services import kpi_values_rebuild
 from regions.choices import UserRole
@@ -21,7 +22,7 @@ API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200), strict=True))
 API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200), strict=True))
 
 # route name -> [(method, path template, {role: status})]; {org}, {municipality}, {upload}, {org_id}
-# are filled from the fixture data (all in region 63).
+# are filled from the fixture data (all in region 63), {unsubscribe_token} is the ministry user's.
 RULES = {
     "dashboard:home": [("get", "/", dict(ALL_LOGGED_IN, coordinator62=302, coordinator63=302))],
     "dashboard:regions_export": [("get", "/regions.csv", ALL_LOGGED_IN), ("get", "/regions.xlsx", ALL_LOGGED_IN)],
@@ -44,6 +45,9 @@ RULES = {
     "dashboard:upload_template": [("get", "/uploads/template.csv", ALL_LOGGED_IN)],
     "dashboard:upload_detail": [("get", "/uploads/{upload}/", REGION63_UPLOADS)],
     "dashboard:upload_errors_export": [("get", "/uploads/{upload}/errors.csv", REGION63_UPLOADS)],
+    "digests:profile": [("get", "/profile/digests/", ALL_LOGGED_IN)],
+    # The link of an e-mail: its signed token is the access, with or without a login.
+    "digests:unsubscribe": [("get", "/digests/unsubscribe/{unsubscribe_token}/", dict.fromkeys(ROLES, 200))],
     "login": [("get", "/accounts/login/", dict.fromkeys(ROLES, 200))],
     "logout": [("get", "/accounts/logout/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN))],
     "set_language": [("get", "/i18n/setlang/", dict.fromkeys(ROLES, 302))],
@@ -117,6 +121,7 @@ def world(db, django_capture_on_commit_callbacks):
         "org_id": organisation.org_id,
         "municipality": organisation.municipality_id,
         "upload": upload.pk,
+        "unsubscribe_token": unsubscribe_token(user_id=users["ministry"].pk),
     }
 
 

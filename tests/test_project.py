@@ -42,19 +42,31 @@ def test_environment_switches_database_and_broker():
     assert settings_value("settings.CELERY_BROKER_URL", **env) == "redis://redis.example:6379/0"
 
 
+def test_mail_comes_from_email_url_and_prints_to_the_console_by_default():
+    assert settings_value("settings.MAILERS") == (
+        "{'default': {'BACKEND': 'django.core.mail.backends.console.EmailBackend', 'OPTIONS': {}}}"
+    )
+    smtp = settings_value("settings.MAILERS['default']", EMAIL_URL="smtp+tls://digest:p%40ss@smtp.example.ru:587")
+    assert smtp == (
+        "{'BACKEND': 'django.core.mail.backends.smtp.EmailBackend', 'OPTIONS': {'host': 'smtp.example.ru', "
+        "'port': 587, 'username': 'digest', 'password': 'p@ss', 'use_tls': True, 'use_ssl': False, 'timeout': 30}}"
+    )
+
+
 def test_language_and_time_zone():
     assert settings_value("settings.LANGUAGE_CODE, [c for c, _ in settings.LANGUAGES], settings.TIME_ZONE") == (
         "ru ['ru', 'en'] Europe/Moscow"
     )
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "EMAIL_URL"])
 def test_production_refuses_to_start_without_its_secrets(missing):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "EMAIL_URL")}
     env.update(
         DJANGO_SETTINGS_MODULE="sferum_migration.settings.production",
         DJANGO_SECRET_KEY="x" * 60,
         DJANGO_ALLOWED_HOSTS="dashboard.example.ru",
+        EMAIL_URL="smtp://relay.example.ru:25",
     )
     del env[missing]
     result = subprocess.run(
@@ -70,6 +82,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "sferum_migration.settings.production",
         "DJANGO_SECRET_KEY": "k3y-" + "z9Q" * 20,
         "DJANGO_ALLOWED_HOSTS": "dashboard.example.ru",
+        "EMAIL_URL": "smtp+tls://digest:secret@smtp.example.ru:587",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

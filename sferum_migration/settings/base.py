@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "regions",
     "metrics",
     "dashboard",
+    "digests",
     "demo",
 ]
 
@@ -161,6 +162,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.kpi_current_week_recompute_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Hourly: the job decides the week itself (the latest closed one), sends what has not gone out
+    # yet and raises the alarm when a week's digests are not all out two hours after its deadline.
+    "send-weekly-digests": {
+        "task": "digests.tasks.digests_send_due_task",
+        "schedule": crontab(minute=5),
+    },
 }
 # An upload still `queued` this long after creation is queued again by the sweeper.
 UPLOAD_REQUEUE_AFTER_SECONDS = env.int("UPLOAD_REQUEUE_AFTER_SECONDS", default=120)
@@ -173,6 +180,47 @@ REPORTING_DEADLINE_WEEKDAY = env.int("REPORTING_DEADLINE_WEEKDAY", default=1)
 REPORTING_DEADLINE_TIME = env("REPORTING_DEADLINE_TIME", default="12:00")
 # A scope under this share of its registered organisations gets no verdict: insufficient_data.
 COVERAGE_MIN = env.float("COVERAGE_MIN", default=0.9)
+
+# Mail (django-environ's EMAIL_URL, as Django's MAILERS): the embedded default writes each message to
+# the console, so `make run` needs no server. E.g. smtp+tls://user:password@smtp.example.ru:587 or
+# smtp+ssl://user:password@smtp.example.ru:465; see the README.
+# A connection or a reply that hangs this long is a failed attempt (retried), never a stuck worker.
+SMTP_TIMEOUT_SECONDS = env.int("EMAIL_TIMEOUT", default=30)
+
+
+def mailers_config(email: dict) -> dict:
+    """Django's MAILERS from django-environ's parsed EMAIL_URL."""
+    backend = email["EMAIL_BACKEND"]
+    options = {}
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": email["EMAIL_HOST"] or "localhost",
+            "port": email["EMAIL_PORT"],
+            "username": email["EMAIL_HOST_USER"] or "",
+            "password": email["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": email.get("EMAIL_USE_TLS", False),
+            "use_ssl": email.get("EMAIL_USE_SSL", False),
+            "timeout": SMTP_TIMEOUT_SECONDS,
+        }
+    elif backend == "django.core.mail.backends.filebased.EmailBackend":
+        options = {"file_path": email["EMAIL_FILE_PATH"] or str(BASE_DIR / "sent-mail")}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = mailers_config(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Сферум → MAX <noreply@localhost>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Absolute links in e-mails (the digest's region page, upload page, unsubscribe link).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Weekly digests: the delays of the retries after an SMTP failure (seconds). With a Redis broker a
+# retry waits in the worker unacknowledged, so each delay plus the SMTP timeout must stay well below
+# the broker's visibility_timeout, or the broker would hand the same message out twice.
+DIGEST_RETRY_DELAYS = tuple(env.list("DIGEST_RETRY_DELAYS", cast=int, default=[30, 120, 300]))
+# A sender's claim on a delivery older than this is taken to be a dead sender's.
+DIGEST_CLAIM_TIMEOUT_SECONDS = env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600)
+# The alarm: a closed week's digests not all sent (or skipped) this long after its deadline.
+DIGEST_ALARM_AFTER_MINUTES = env.int("DIGEST_ALARM_AFTER_MINUTES", default=120)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,10 +1,12 @@
-"""Production settings: secrets and hosts come from the environment with no default."""
+"""Production settings: secrets, hosts and the mail server come from the environment with no default."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, mailers_config
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# The weekly digests must reach people: no console mail in production.
+MAILERS = mailers_config(env.email_url("EMAIL_URL"))
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
