@@ -2,16 +2,19 @@
 
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from metrics.choices import ScheduleStatus, UploadStatus
+from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
+from metrics.kpi import severity_rank
 from regions.choices import KIND_ABBREVIATIONS
 
 register = template.Library()
@@ -95,6 +98,22 @@ def status_label(code) -> str:
 
 
 @register.filter
+def severity(code) -> int:
+    """`data-value` of a status cell: its rank by severity (late first, no status last), so that
+    sorting a table by status is by severity, never alphabetical."""
+    return severity_rank(code or None)
+
+
+@register.filter
+def reporting_label(code) -> str:
+    """The Russian label of a reporting status, as its badge reads: «в срок», «не отчитался»."""
+    try:
+        return str(ReportingStatus(code).label).lower()
+    except ValueError:
+        return _("нет данных")
+
+
+@register.filter
 def upload_status_label(code) -> str:
     """The Russian label of an upload status code."""
     try:
@@ -156,3 +175,168 @@ def chart_json(value, element_id: str):
     for char, escaped in JSON_SCRIPT_ESCAPES:
         text = text.replace(char, escaped)
     return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))  # noqa: S308
+
+
+# --- verdicts in words (DESIGN.md §4.1) -------------------------------------------------------
+
+
+def _kpi_name(code: str, names: dict | None) -> str:
+    """A KPI's short name inside a sentence («должностные лица», «только в MAX»), never its code."""
+    name = (names or {}).get(code)
+    if not name:
+        try:
+            name = str(KpiCode(code).label)
+        except ValueError:
+            return _("показатель")
+    # Lower-case the first letter of a word, not of an abbreviation («MAX» stays).
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def _target_percent(target) -> str:
+    """A target as written in a verdict: whole percent when it is one («100 %»), else one digit."""
+    shown = float(target) * 100
+    return percent(target, 0 if abs(shown - round(shown)) < 1e-9 else 1)
+
+
+def _blocker_text(item: dict, names: dict | None, *, compact: bool = False) -> str:
+    """«должностные лица 95,7 % из 100 %, −4,3 п. п.»; compact: «должностные лица −4,3 п. п.»."""
+    name = _kpi_name(item.get("kpi", ""), names)
+    value, target, gap = item.get("value"), item.get("target"), item.get("gap")
+    if value is None:
+        return f"{name}: {_('нет данных')}"
+    if gap is None and target is not None:
+        gap = value - float(target)
+    if compact:
+        return f"{name} {points(gap)}" if gap is not None else name
+    text = f"{name} {percent(value)}"
+    if target is not None:
+        text += f" {_('из')} {_target_percent(target)}"
+    if gap is not None:
+        text += f", {points(gap)}"
+    return text
+
+
+def _coverage_text(coverage) -> str:
+    """«отчитались 40 из 120 организаций (33 %)»; empty without a registry total."""
+    coverage = coverage or {}
+    reported, total = coverage.get("reported") or 0, coverage.get("total") or 0
+    if not total:
+        return ""
+    text = ngettext("отчитались %(n)s из %(total)s организации", "отчитались %(n)s из %(total)s организаций", total) % {
+        "n": number(reported),
+        "total": number(total),
+    }
+    return f"{text} ({percent(reported / total, 0)})"
+
+
+def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=None, *, compact: bool = False) -> str:
+    """A scope's verdict in words, from its status, the first week of its current run, what blocks
+    it and its coverage: «Просрочено с 03.11.2025 · мешает: должностные лица 95,7 % из 100 %,
+    −4,3 п. п.», «Выполнено», «Недостаточно данных: отчитались 40 из 120 организаций (33 %)».
+    ``compact``: what follows the status badge in a table cell («с 03.11.2025 · должностные лица
+    −4,3 п. п.»)."""
+    if not status:
+        return "" if compact else _("Нет данных")
+    if status == ScheduleStatus.INSUFFICIENT_DATA:
+        coverage_text = _coverage_text(coverage)
+        if compact:
+            return coverage_text
+        return f"{status_label(status)}: {coverage_text}" if coverage_text else status_label(status)
+    parts = [] if compact else [status_label(status)]
+    if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
+        dated = f"{_('с')} {ru_date(since)}"
+        parts = [dated] if compact else [f"{parts[0]} {dated}"]
+    text = " ".join(parts)
+    blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
+    if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
+        listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
+        text = f"{text} · {listed}" if compact else f"{text} · {_('мешает')}: {listed}"
+    return text.lstrip(" ·")
+
+
+@register.simple_tag
+def verdict(state, names=None, compact=False) -> str:
+    """{% verdict status kpi_names %}: ``verdict_text`` of a selector's scope or region row
+    (``status``, ``status_since``, ``blocking_detail``, ``coverage``)."""
+    if not state:
+        return "" if compact else _("Нет данных")
+    return verdict_text(
+        state.get("status"),
+        state.get("status_since"),
+        state.get("blocking_detail"),
+        state.get("coverage"),
+        names,
+        compact=compact,
+    )
+
+
+@register.simple_tag
+def stage_verdict(stage, names=None) -> str:
+    """A roadmap stage in words: «выполнен в срок», «выполнен 03.11.2025 с опозданием»,
+    «просрочен с 01.11.2025 · мешает: …», «под угрозой · мешает: …», «по графику», «не начат»."""
+    status = (stage or {}).get("status")
+    blockers = "; ".join(_blocker_text(b, names) for b in stage.get("blocking") or [] if isinstance(b, dict))
+    if status == ScheduleStatus.DONE:
+        done_on, on_time = stage.get("done_on"), stage.get("on_time")
+        if on_time is False:
+            return (
+                _("выполнен %(day)s с опозданием") % {"day": ru_date(done_on)}
+                if done_on
+                else _("выполнен с опозданием")
+            )
+        return _("выполнен в срок") if on_time else _("выполнен")
+    if status == ScheduleStatus.LATE:
+        since = stage.get("late_since") or stage.get("deadline")
+        text = _("просрочен с %(day)s") % {"day": ru_date(since)} if since else _("просрочен")
+    elif status == ScheduleStatus.AT_RISK:
+        text = _("под угрозой")
+    elif status == ScheduleStatus.ON_TRACK:
+        return _("по графику")
+    elif status == ScheduleStatus.NOT_STARTED:
+        return _("не начат")
+    elif status == ScheduleStatus.INSUFFICIENT_DATA:
+        return _("недостаточно данных")
+    else:
+        return _("нет данных")
+    return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+
+
+@register.filter
+def own_schedule_status(kpi) -> str | None:
+    """The «график: …» badge of a KPI card: the KPI's own status. A KPI at its target is never
+    shown as late or at risk (rows computed before statuses were the KPI's own could say so
+    because of another KPI of the same stage): no badge then, the card says «цель достигнута»."""
+    status = kpi.get("schedule_status") if isinstance(kpi, dict) else None
+    if kpi and kpi.get("met") and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
+        return None
+    return status
+
+
+@register.filter
+def deadline_text(moment) -> str:
+    """A reporting deadline as the banner writes it: «вт 11.11.2025 12:00 (МСК)»."""
+    if not moment:
+        return "—"
+    local = timezone.localtime(moment)
+    days = [_("пн"), _("вт"), _("ср"), _("чт"), _("пт"), _("сб"), _("вс")]
+    zone = _("МСК") if str(timezone.get_current_timezone()) == "Europe/Moscow" else local.tzname()
+    return f"{days[local.weekday()]} {local:%d.%m.%Y %H:%M} ({zone})"
+
+
+@register.filter
+def week_range(week) -> str:
+    """A week as its Monday to Sunday, «03.11–09.11.2025»."""
+    if not week:
+        return "—"
+    if isinstance(week, str):
+        week = date.fromisoformat(week)
+    return f"{week:%d.%m}–{week + timedelta(days=6):%d.%m.%Y}"
+
+
+@register.filter
+def reporting_severity(code) -> int:
+    """`data-value` of a reporting status cell: missing, partial, late, on time."""
+    try:
+        return list(ReportingStatus.values).index(code)
+    except ValueError:
+        return len(ReportingStatus.values)
