@@ -60,10 +60,8 @@ def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
     return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas)} for row in rows]
 
 
-def _verdict(row, names, *, compact=False) -> str:
-    return verdict_text(
-        row["status"], row["status_since"], row["blocking_detail"], row["coverage"], names, compact=compact
-    )
+def _verdict(row, names, *, form="full") -> str:
+    return verdict_text(row["status"], row["status_since"], row["blocking_detail"], row["coverage"], names, form=form)
 
 
 def by_severity(rows) -> list[dict]:
@@ -85,7 +83,7 @@ def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
             "status_label": status_label(row["status"]),
             "severity": severity_rank(row["status"]),
             "verdict": _verdict(row, names),
-            "verdict_compact": _verdict(row, names, compact=True),
+            "verdict_compact": _verdict(row, names, form="compact"),
             "reporting_label": reporting_label(row["reporting_status"]),
             "coverage_text": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
             if row["orgs_total"]

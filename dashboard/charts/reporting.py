@@ -27,6 +27,12 @@ def _moment(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d.%m.%Y %H:%M") if value else "—"
 
 
+def _empty_layout(height: int) -> dict:
+    """No reporting rows yet: the words «нет данных», no axes."""
+    hidden = {"visible": False}
+    return _layout(height=height, annotations=[_no_data_note()], xaxis=hidden, yaxis=hidden)
+
+
 def _week_axis() -> dict:
     return {"type": "date", "tickformatstops": _date_ticks(), "fixedrange": True}
 
@@ -36,7 +42,7 @@ def reporting_rate_figure(*, weeks: Sequence[dict], selected_week: date | None =
     stacked to 100 %. ``weeks``: ``reporting_series()`` rows (``week``, ``counts`` by status,
     ``total``)."""
     if not weeks:
-        return _figure([], _layout(height=220, annotations=[_no_data_note()]), filename=filename)
+        return _figure([], _empty_layout(220), filename=filename)
     x = [_iso(w["week"]) for w in weeks]
     traces = []
     for status in STACK_ORDER:
@@ -58,12 +64,12 @@ def reporting_rate_figure(*, weeks: Sequence[dict], selected_week: date | None =
             )
         )
     layout = _layout(
-        height=260,
+        height=220,
         barmode="stack",
         bargap=0.15,
         showlegend=True,
-        legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
-        margin={"l": 48, "r": 12, "t": 12, "b": 56},
+        legend={"x": 1.01, "y": 1, "font": {"size": 11}, "traceorder": "reversed"},
+        margin={"l": 48, "r": 12, "t": 8, "b": 32},
         xaxis=_week_axis(),
         yaxis={"range": [0, 1], "tickformat": ".0%", "fixedrange": True},
         shapes=[_week_band(selected_week, opacity=0.12)] if selected_week else [],
@@ -78,12 +84,13 @@ def region_reporting_figure(
     coloured by the week's reporting status, with the coverage a verdict needs as a line.
     ``series``: ``reporting_series(region=…)`` rows."""
     if not series:
-        return _figure([], _layout(height=200, annotations=[_no_data_note()]), filename=filename)
+        return _figure([], _empty_layout(200), filename=filename)
     bars = _trace(
         "bar",
         x=[_iso(row["week"]) for row in series],
+        showlegend=False,
         # A week with nothing reported still shows as a thin red stub.
-        y=[row["coverage"] if row["coverage"] else 0.01 for row in series],
+        y=[row["coverage"] if row["coverage"] else 0.02 for row in series],
         marker={"color": [REPORTING_COLOURS.get(row["status"], MUTED) for row in series]},
         customdata=[
             [
@@ -136,15 +143,16 @@ def region_reporting_figure(
         ],
         annotations=[
             {
-                "x": 1,
+                "x": 0,
                 "xref": "paper",
-                "xanchor": "right",
+                "xanchor": "left",
                 "y": coverage_min,
                 "yref": "y",
-                "yanchor": "bottom",
+                "yanchor": "middle",
                 "showarrow": False,
                 "text": f"{_('порог охвата')} {percent(coverage_min, 0)}",
                 "font": {"size": 10, "color": INK},
+                "bgcolor": "rgba(255, 255, 255, 0.85)",
             }
         ],
     )

@@ -229,76 +229,75 @@ def _coverage_text(coverage) -> str:
     return f"{text} ({percent(reported / total, 0)})"
 
 
-def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=None, *, compact: bool = False) -> str:
+def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=None, *, form: str = "full") -> str:
     """A scope's verdict in words, from its status, the first week of its current run, what blocks
     it and its coverage: «Просрочено с 03.11.2025 · мешает: должностные лица 95,7 % из 100 %,
     −4,3 п. п.», «Выполнено», «Недостаточно данных: отчитались 40 из 120 организаций (33 %)».
-    ``compact``: what follows the status badge in a table cell («с 03.11.2025 · должностные лица
-    −4,3 п. п.»)."""
+
+    ``form``: "full" the sentence; "detail" what follows a status badge («с 03.11.2025 · мешает:
+    должностные лица 95,7 % из 100 %, −4,3 п. п.»); "compact" the same in a table cell
+    («с 03.11.2025 · должностные лица −4,3 п. п.»)."""
+    labelled = form == "full"
     if not status:
-        return "" if compact else _("Нет данных")
+        return _("Нет данных") if labelled else ""
+    label = status_label(status)
     if status == ScheduleStatus.INSUFFICIENT_DATA:
         coverage_text = _coverage_text(coverage)
-        if compact:
+        if not labelled:
             return coverage_text
-        return f"{status_label(status)}: {coverage_text}" if coverage_text else status_label(status)
-    parts = [] if compact else [status_label(status)]
+        return f"{label}: {coverage_text}" if coverage_text else label
+    parts = [label] if labelled else []
     if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
-        dated = f"{_('с')} {ru_date(since)}"
-        parts = [dated] if compact else [f"{parts[0]} {dated}"]
+        parts.append(f"{_('с')} {ru_date(since)}")
     text = " ".join(parts)
     blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
     if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
+        compact = form == "compact"
         listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
         text = f"{text} · {listed}" if compact else f"{text} · {_('мешает')}: {listed}"
     return text.lstrip(" ·")
 
 
 @register.simple_tag
-def verdict(state, names=None, compact=False) -> str:
+def verdict(state, names=None, form="full") -> str:
     """{% verdict status kpi_names %}: ``verdict_text`` of a selector's scope or region row
-    (``status``, ``status_since``, ``blocking_detail``, ``coverage``)."""
+    (``status``, ``status_since``, ``blocking_detail``, ``coverage``); ``form`` "detail" after a
+    badge that already names the status."""
     if not state:
-        return "" if compact else _("Нет данных")
+        return _("Нет данных") if form == "full" else ""
     return verdict_text(
         state.get("status"),
         state.get("status_since"),
         state.get("blocking_detail"),
         state.get("coverage"),
         names,
-        compact=compact,
+        form=form,
     )
 
 
 @register.simple_tag
 def stage_verdict(stage, names=None) -> str:
-    """A roadmap stage in words: «выполнен в срок», «выполнен 03.11.2025 с опозданием»,
-    «просрочен с 01.11.2025 · мешает: …», «под угрозой · мешает: …», «по графику», «не начат»."""
+    """What a roadmap stage's badge does not say: «выполнен в срок», «выполнен 03.11.2025 с
+    опозданием», «просрочен с 01.11.2025 · мешает: …», «мешает: …» (at risk); empty when the
+    status alone is all there is to say (on track, not started, done with no date known)."""
     status = (stage or {}).get("status")
     blockers = "; ".join(_blocker_text(b, names) for b in stage.get("blocking") or [] if isinstance(b, dict))
     if status == ScheduleStatus.DONE:
         done_on, on_time = stage.get("done_on"), stage.get("on_time")
         if on_time is False:
-            return (
-                _("выполнен %(day)s с опозданием") % {"day": ru_date(done_on)}
-                if done_on
-                else _("выполнен с опозданием")
-            )
-        return _("выполнен в срок") if on_time else _("выполнен")
+            if not done_on:
+                return _("выполнен с опозданием")
+            return _("выполнен %(day)s с опозданием") % {"day": ru_date(done_on)}
+        if on_time:
+            return _("выполнен в срок")
+        return ""
     if status == ScheduleStatus.LATE:
         since = stage.get("late_since") or stage.get("deadline")
         text = _("просрочен с %(day)s") % {"day": ru_date(since)} if since else _("просрочен")
-    elif status == ScheduleStatus.AT_RISK:
-        text = _("под угрозой")
-    elif status == ScheduleStatus.ON_TRACK:
-        return _("по графику")
-    elif status == ScheduleStatus.NOT_STARTED:
-        return _("не начат")
-    elif status == ScheduleStatus.INSUFFICIENT_DATA:
-        return _("недостаточно данных")
-    else:
-        return _("нет данных")
-    return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+        return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+    if status == ScheduleStatus.AT_RISK and blockers:
+        return f"{_('мешает')}: {blockers}"
+    return ""
 
 
 @register.filter

@@ -18,7 +18,7 @@ from ..charts import reporting_rate_figure
 from ..exports import table_response
 from ..forms import PageFilterForm, ReportingFilterForm
 from ..tables import missing_organisations_table, reporting_table
-from .common import export_name, nav, page_context, region_crumbs, russia_url, week_state
+from .common import export_name, page_context, region_crumbs, russia_url, week_state
 
 
 def _register_filters(form) -> dict:
@@ -78,7 +78,7 @@ def region_missing(request, code):
     return render(
         request,
         "dashboard/region_missing.html",
-        page_context(request, nav(request, region), weeks, week, crumbs, **context),
+        page_context(request, "reporting", weeks, week, crumbs, **context),
     )
 
 

@@ -359,11 +359,14 @@ def region_reporting_series() -> list[dict]:
 
 def test_reporting_rate_stacks_the_share_of_regions_per_status_on_time_at_the_bottom():
     figure = reporting_rate_figure(weeks=reporting_weeks())
-    assert [trace["name"] for trace in figure["data"]] == ["в срок", "с опозданием", "частично", "не отчитался"]
+    assert [trace["name"] for trace in figure["data"]] == LEGEND
     assert figure["layout"]["barmode"] == "stack"
     on_time = figure["data"][0]
     assert on_time["y"] == pytest.approx([60 / 89, 70 / 89])
     assert on_time["customdata"][0][1:3] == ["60", "89"]
+
+
+LEGEND = ["в срок", "с опозданием", "частично", "не отчитался"]
 
 
 def test_region_reporting_colours_each_week_by_its_status_with_the_coverage_threshold():
@@ -371,6 +374,7 @@ def test_region_reporting_colours_each_week_by_its_status_with_the_coverage_thre
     bars = figure["data"][0]
     assert bars["marker"]["color"][0] != bars["marker"]["color"][1]
     assert bars["y"][1] == 1.0 and bars["y"][0] > 0  # a week with nothing still shows a stub
+    assert bars["showlegend"] is False and [t["name"] for t in figure["data"][1:]] == LEGEND
     assert bars["customdata"][1][1] == "в срок" and bars["customdata"][1][4] == "21.10.2025 11:30"
     assert figure["layout"]["shapes"][-1]["y0"] == 0.9
 

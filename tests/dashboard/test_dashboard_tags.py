@@ -60,10 +60,12 @@ def test_insufficient_data_gives_the_coverage():
     assert plain(text) == "Недостаточно данных: отчитались 40 из 120 организаций (33 %)"
 
 
-def test_compact_form_is_what_follows_the_badge_in_a_table():
-    compact = verdict_text("late", date(2025, 11, 3), [OFFICIALS_BEHIND], None, NAMES, compact=True)
+def test_detail_and_compact_forms_are_what_follows_a_badge():
+    detail = verdict_text("late", date(2025, 11, 3), [OFFICIALS_BEHIND], None, NAMES, form="detail")
+    assert plain(detail) == "с 03.11.2025 · мешает: активные должностные лица 95,7 % из 100 %, −4,3 п. п."
+    compact = verdict_text("late", date(2025, 11, 3), [OFFICIALS_BEHIND], None, NAMES, form="compact")
     assert plain(compact) == "с 03.11.2025 · активные должностные лица −4,3 п. п."
-    assert verdict_text("done", None, [], None, NAMES, compact=True) == ""
+    assert verdict_text("done", None, [], None, NAMES, form="compact") == ""
     assert verdict_text(None, None, [], None, NAMES) == "Нет данных"
 
 
@@ -76,7 +78,9 @@ def test_stage_lines_say_on_time_or_late_and_since_when():
     assert plain(stage_verdict(late, NAMES)) == (
         "просрочен с 01.11.2025 · мешает: активные должностные лица 95,7 % из 100 %, −4,3 п. п."
     )
-    assert stage_verdict({"status": "not_started"}) == "не начат"
+    # Nothing the badge does not say already: no words.
+    assert stage_verdict({"status": "not_started"}) == ""
+    assert stage_verdict({"status": "done"}) == ""
 
 
 def test_the_tag_renders_a_selector_row_escaped():
