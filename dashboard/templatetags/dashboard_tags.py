@@ -198,6 +198,12 @@ def _target_percent(target) -> str:
     return percent(target, 0 if abs(shown - round(shown)) < 1e-9 else 1)
 
 
+def _gap_points(gap: float) -> str:
+    """A KPI's gap to its target in p. p.; a gap too small for one decimal gets two, so that a KPI
+    under its target never reads «0,0 п. п.»."""
+    return points(gap, 2 if gap and abs(gap) * 100 < 0.05 else 1)
+
+
 def _blocker_text(item: dict, names: dict | None, *, compact: bool = False) -> str:
     """«должностные лица 95,7 % из 100 %, −4,3 п. п.»; compact: «должностные лица −4,3 п. п.»."""
     name = _kpi_name(item.get("kpi", ""), names)
@@ -207,12 +213,12 @@ def _blocker_text(item: dict, names: dict | None, *, compact: bool = False) -> s
     if gap is None and target is not None:
         gap = value - float(target)
     if compact:
-        return f"{name} {points(gap)}" if gap is not None else name
+        return f"{name} {_gap_points(gap)}" if gap is not None else name
     text = f"{name} {percent(value)}"
     if target is not None:
         text += f" {_('из')} {_target_percent(target)}"
     if gap is not None:
-        text += f", {points(gap)}"
+        text += f", {_gap_points(gap)}"
     return text
 
 

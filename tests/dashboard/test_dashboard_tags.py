@@ -48,6 +48,11 @@ def test_at_risk_lists_every_blocking_kpi_and_no_data_in_words():
     )
 
 
+def test_a_gap_under_a_tenth_of_a_point_still_shows():
+    nearly = {"kpi": "max_only_share", "value": 0.9996, "target": 1.0, "gap": -0.0004}
+    assert plain(verdict_text("late", None, [nearly], None, NAMES, form="compact")) == "только в MAX −0,04 п. п."
+
+
 def test_done_is_one_word_and_codes_never_show():
     assert verdict_text("done", date(2025, 11, 3), [], None, NAMES) == "Выполнено"
     text = verdict_text("late", None, [OFFICIALS_BEHIND], None, {})
