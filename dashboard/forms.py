@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metrics.choices import KpiCode, ScheduleStatus, UploadMode
-from metrics.kpi import monday_of
+from metrics.choices import KpiCode, ReportingStatus, UploadMode
+from metrics.kpi import STATUS_SEVERITY, monday_of
 from regions.models import FederalDistrict, Region
 
 
@@ -79,5 +79,24 @@ class OverviewFilterForm(PageFilterForm):
         empty_value=None,
     )
     status = forms.ChoiceField(
-        label=_("Статус графика"), required=False, choices=[("", _("Любой статус")), *ScheduleStatus.choices]
+        label=_("Статус графика"),
+        required=False,
+        # Most severe first, as every list orders them.
+        choices=[("", _("Любой статус")), *[(s.value, s.label) for s in STATUS_SEVERITY]],
+    )
+
+
+class ReportingFilterForm(PageFilterForm):
+    """The reporting register's filters (named as the API's): the week, a federal district, a
+    reporting status."""
+
+    federal_district = forms.ModelChoiceField(
+        label=_("Федеральный округ"),
+        queryset=FederalDistrict.objects.order_by("order"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Все округа"),
+    )
+    status = forms.ChoiceField(
+        label=_("Отчётность"), required=False, choices=[("", _("Любая")), *ReportingStatus.choices]
     )

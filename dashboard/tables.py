@@ -7,10 +7,13 @@ chart them.
 
 from html import escape
 
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from metrics.choices import ReportingStatus, ScheduleStatus
 from metrics.counts import COUNT_FIELDS
+from metrics.kpi import STATUS_SEVERITY, severity_rank
 from metrics.models import WeeklySnapshot
 
 from .templatetags.dashboard_tags import (
@@ -21,9 +24,11 @@ from .templatetags.dashboard_tags import (
     percent,
     points,
     points_unit,
+    reporting_label,
     ru_date,
     sort_value,
     status_label,
+    verdict_text,
 )
 
 
@@ -55,23 +60,73 @@ def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
     return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas)} for row in rows]
 
 
+def _verdict(row, names, *, form="full") -> str:
+    return verdict_text(row["status"], row["status_since"], row["blocking_detail"], row["coverage"], names, form=form)
+
+
+def by_severity(rows) -> list[dict]:
+    """Rows of regions, the most severe status first, then by region code (DESIGN.md §4.1)."""
+    return sorted(rows, key=lambda row: (severity_rank(row["status"]), row["code"]))
+
+
 def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
-    """The overview's regions (rows of ``country_summary``) with what its table shows of them
-    formatted once: the link, the KPI cells with their changes, status, coverage and projection."""
+    """The overview's regions (rows of ``country_summary``), the most severe status first, with
+    what its table shows of them formatted once: the link, the KPI cells with their changes, the
+    verdict (a compact line under the badge, the whole sentence in its title), coverage, reporting
+    and projection."""
+    names = {d.code: d.short_name for d in definitions}
     return [
         {
             **row,
             "url": row["region"].get_absolute_url() + week_query,
             "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True),
             "status_label": status_label(row["status"]),
-            "coverage": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
+            "severity": severity_rank(row["status"]),
+            "verdict": _verdict(row, names),
+            "verdict_compact": _verdict(row, names, form="compact"),
+            "reporting_label": reporting_label(row["reporting_status"]),
+            "coverage_text": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
             if row["orgs_total"]
             else "—",
+            "coverage_share": row["orgs_reported"] / row["orgs_total"] if row["orgs_total"] else None,
             "projected_sort": sort_value(row["projected_date"]),
             "projected_text": ru_date(row["projected_date"]),
         }
-        for row in rows
+        for row in by_severity(rows)
     ]
+
+
+def status_strip(summary: dict, scope: dict) -> dict:
+    """The overview's first line (DESIGN.md §8, questions 1, 2 and 4): regions by schedule status,
+    most severe first, with the table's filter for each; regions by reporting status; the scope's
+    coverage against the registry."""
+    counts, reporting = summary["status_counts"], summary["reporting_counts"]
+    statuses = [
+        {"status": status, "label": status_label(status), "count": counts.get(status, 0)}
+        for status in STATUS_SEVERITY
+        if counts.get(status) or status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK)
+    ]
+    if counts.get(None):
+        statuses.append({"status": "", "label": _("нет расчёта"), "count": counts[None]})
+    coverage = scope.get("coverage") or {}
+    total = coverage.get("total") or 0
+    return {
+        "statuses": statuses,
+        "regions": sum(counts.values()),
+        "reporting": [
+            {"status": status, "label": reporting_label(status), "count": reporting.get(status, 0)}
+            for status in (ReportingStatus.MISSING, ReportingStatus.PARTIAL, ReportingStatus.LATE)
+        ],
+        "on_time": reporting.get(ReportingStatus.ON_TIME, 0),
+        "reported": coverage.get("reported") or 0,
+        "total": total,
+        "share": (coverage.get("reported") or 0) / total if total else None,
+    }
+
+
+def _local(moment):
+    """A stored moment in the product's time zone (Moscow), as the pages show it."""
+    return timezone.localtime(moment) if moment else None
 
 
 def _pct(value):
@@ -94,7 +149,11 @@ def regions_table(rows, definitions) -> tuple[list[str], list[tuple]]:
         _("Организаций отчиталось"),
         _("Организаций всего"),
         _("Прогноз достижения целей"),
+        _("Статус с недели"),
+        _("Вердикт"),
+        _("Отчётность за неделю"),
     ]
+    names = {d.code: d.short_name for d in definitions}
     body = [
         (
             row["code"],
@@ -106,9 +165,53 @@ def regions_table(rows, definitions) -> tuple[list[str], list[tuple]]:
             row["orgs_reported"],
             row["orgs_total"],
             row["projected_date"],
+            row["status_since"],
+            _verdict(row, names),
+            reporting_label(row["reporting_status"]),
+        )
+        for row in by_severity(rows)
+    ]
+    return headers, body
+
+
+def reporting_table(rows) -> tuple[list[str], list[tuple]]:
+    """The reporting register («Кто не отчитался»): one row per region, worst first."""
+    headers = [
+        _("Код"),
+        _("Регион"),
+        _("Федеральный округ"),
+        _("Отчётность"),
+        _("Первая загрузка"),
+        _("Последняя загрузка"),
+        _("Кто загрузил"),
+        _("Организаций отчиталось"),
+        _("Организаций в реестре"),
+        _("Охват, %"),
+        _("Предупреждений о качестве данных"),
+    ]
+    body = [
+        (
+            row["code"],
+            row["name"],
+            row["federal_district"],
+            reporting_label(row["status"]),
+            _local(row["first_upload_at"]),
+            _local(row["last_upload_at"]),
+            row["uploaded_by_name"],
+            row["orgs_reported"],
+            row["orgs_total"],
+            _pct(row["coverage"]),
+            row["warnings"],
         )
         for row in rows
     ]
+    return headers, body
+
+
+def missing_organisations_table(organisations) -> tuple[list[str], list[tuple]]:
+    """A region's registered organisations that sent nothing for a week."""
+    headers = [_("ID организации"), _("Наименование"), _("Тип"), _("Муниципалитет")]
+    body = [(o.org_id, o.name, kind_abbr(o.kind), o.municipality.name if o.municipality else "") for o in organisations]
     return headers, body
 
 

@@ -11,12 +11,16 @@ urlpatterns = [
     path("regions.<fmt:fmt>", views.regions_export, name="regions_export"),
     path("regions/<str:code>/", views.region, name="region"),
     path("regions/<str:code>/uploads/", views.region_uploads, name="region_uploads"),
+    path("regions/<str:code>/missing/", views.region_missing, name="region_missing"),
+    path("regions/<str:code>/missing.<fmt:fmt>", views.region_missing_export, name="region_missing_export"),
     path(
         "regions/<str:code>/municipalities.<fmt:fmt>",
         views.region_municipalities_export,
         name="region_municipalities_export",
     ),
     path("regions/<str:code>/lagging.<fmt:fmt>", views.region_lagging_export, name="region_lagging_export"),
+    path("reporting/", views.reporting, name="reporting"),
+    path("reporting.<fmt:fmt>", views.reporting_export, name="reporting_export"),
     path("municipalities/<int:pk>/", views.municipality, name="municipality"),
     path(
         "municipalities/<int:pk>/organisations.<fmt:fmt>",

@@ -5,7 +5,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from metrics.api.views import KpiSummaryView, RegionKpiHistoryView, RegionKpisView, SnapshotViewSet, UploadViewSet
+from metrics.api.views import (
+    KpiSummaryView,
+    RegionKpiHistoryView,
+    RegionKpisView,
+    ReportingView,
+    SnapshotViewSet,
+    UploadViewSet,
+)
 from regions.api.views import OrganisationViewSet, RegionViewSet, TokenObtainView
 
 router = DefaultRouter()
@@ -20,6 +27,7 @@ urlpatterns = [
     re_path(r"^regions/(?P<code>[0-9]{2})/kpis/$", RegionKpisView.as_view(), name="region-kpis"),
     re_path(r"^regions/(?P<code>[0-9]{2})/kpis/history/$", RegionKpiHistoryView.as_view(), name="region-kpi-history"),
     path("kpis/summary/", KpiSummaryView.as_view(), name="kpi-summary"),
+    path("reporting/", ReportingView.as_view(), name="reporting"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # A browser page: an anonymous visitor is sent to the login page. The split view serves its

@@ -5,7 +5,8 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from metrics.models import WeeklySnapshot
+from metrics.choices import ScopeType
+from metrics.models import RegionReporting, ScheduleState, WeeklySnapshot
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region, UserScope
 
@@ -71,3 +72,19 @@ class UserFactory(factory.django.DjangoModelFactory):
         if role == UserRole.ADMINISTRATOR:
             obj.is_staff = obj.is_superuser = True
         obj.save()
+
+
+def region_state(code: str, week, **fields):
+    """A region's schedule state for a week as the verdict engine keeps it (created or overwritten,
+    so that a test does not depend on what the engine computed)."""
+    target = region(code)
+    defaults = {"status": "on_track", "region": target, **fields}
+    return ScheduleState.objects.update_or_create(
+        scope=ScopeType.REGION, scope_id=target.id, week=week, defaults=defaults
+    )[0]
+
+
+def region_reporting(code: str, week, **fields):
+    """A region's reporting row for a week (created or overwritten)."""
+    defaults = {"status": "on_time", "orgs_reported": 0, "orgs_total": 0, **fields}
+    return RegionReporting.objects.update_or_create(region=region(code), week=week, defaults=defaults)[0]

@@ -28,6 +28,14 @@ RULES = {
     "dashboard:regions_export": [("get", "/regions.csv", ALL_LOGGED_IN), ("get", "/regions.xlsx", ALL_LOGGED_IN)],
     "dashboard:region": [("get", "/regions/63/", ALL_LOGGED_IN)],
     "dashboard:region_uploads": [("get", "/regions/63/uploads/", REGION63_UPLOADS)],
+    # The register's statuses are not secret; which organisations did not report is, like uploads.
+    "dashboard:reporting": [("get", "/reporting/", ALL_LOGGED_IN)],
+    "dashboard:reporting_export": [("get", "/reporting.csv", ALL_LOGGED_IN), ("get", "/reporting.xlsx", ALL_LOGGED_IN)],
+    "dashboard:region_missing": [("get", "/regions/63/missing/", REGION63_UPLOADS)],
+    "dashboard:region_missing_export": [
+        ("get", "/regions/63/missing.csv", REGION63_UPLOADS),
+        ("get", "/regions/63/missing.xlsx", REGION63_UPLOADS),
+    ],
     "dashboard:region_municipalities_export": [("get", "/regions/63/municipalities.csv", ALL_LOGGED_IN)],
     "dashboard:region_lagging_export": [("get", "/regions/63/lagging.xlsx", ALL_LOGGED_IN)],
     "dashboard:municipality": [("get", "/municipalities/{municipality}/", ALL_LOGGED_IN)],
@@ -59,6 +67,7 @@ RULES = {
     "api:region-kpis": [("get", "/api/v1/regions/63/kpis/", API_READ)],
     "api:region-kpi-history": [("get", "/api/v1/regions/63/kpis/history/?kpi=staff_weekly_active", API_READ)],
     "api:kpi-summary": [("get", "/api/v1/kpis/summary/", API_READ)],
+    "api:reporting": [("get", "/api/v1/reporting/", API_READ)],
     "api:organisation-list": [("get", "/api/v1/organisations/?region=63", API_READ)],
     "api:organisation-detail": [("get", "/api/v1/organisations/{org_id}/", API_READ)],
     "api:snapshot-list": [("get", "/api/v1/snapshots/?region=63", API_READ)],

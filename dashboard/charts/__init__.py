@@ -12,6 +12,7 @@ Russian (decimal comma, «75,3 %»), whatever locale the browser draws the axes 
 from .base import short_label
 from .heatmap import heatmap_figure, target_colorscale
 from .ranking import ranking_figure
+from .reporting import region_reporting_figure, reporting_rate_figure
 from .series import kpi_series_figure, stage_marker_groups
 from .timeline import roadmap_timeline_figure
 
@@ -19,6 +20,8 @@ __all__ = [
     "heatmap_figure",
     "kpi_series_figure",
     "ranking_figure",
+    "region_reporting_figure",
+    "reporting_rate_figure",
     "roadmap_timeline_figure",
     "short_label",
     "stage_marker_groups",

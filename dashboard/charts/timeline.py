@@ -15,6 +15,7 @@ STATUS_COLOURS = {
     "on_track": "#6f9fd8",
     "at_risk": "#e0a83a",
     "late": "#d9534f",
+    "insufficient_data": "#a88bd6",
     "not_started": "#c8d0da",
 }
 

@@ -2,16 +2,19 @@
 
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from metrics.choices import ScheduleStatus, UploadStatus
+from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
+from metrics.kpi import severity_rank
 from regions.choices import KIND_ABBREVIATIONS
 
 register = template.Library()
@@ -95,6 +98,22 @@ def status_label(code) -> str:
 
 
 @register.filter
+def severity(code) -> int:
+    """`data-value` of a status cell: its rank by severity (late first, no status last), so that
+    sorting a table by status is by severity, never alphabetical."""
+    return severity_rank(code or None)
+
+
+@register.filter
+def reporting_label(code) -> str:
+    """The Russian label of a reporting status, as its badge reads: «в срок», «не отчитался»."""
+    try:
+        return str(ReportingStatus(code).label).lower()
+    except ValueError:
+        return _("нет данных")
+
+
+@register.filter
 def upload_status_label(code) -> str:
     """The Russian label of an upload status code."""
     try:
@@ -156,3 +175,173 @@ def chart_json(value, element_id: str):
     for char, escaped in JSON_SCRIPT_ESCAPES:
         text = text.replace(char, escaped)
     return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))  # noqa: S308
+
+
+# --- verdicts in words (DESIGN.md §4.1) -------------------------------------------------------
+
+
+def _kpi_name(code: str, names: dict | None) -> str:
+    """A KPI's short name inside a sentence («должностные лица», «только в MAX»), never its code."""
+    name = (names or {}).get(code)
+    if not name:
+        try:
+            name = str(KpiCode(code).label)
+        except ValueError:
+            return _("показатель")
+    # Lower-case the first letter of a word, not of an abbreviation («MAX» stays).
+    return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
+
+
+def _target_percent(target) -> str:
+    """A target as written in a verdict: whole percent when it is one («100 %»), else one digit."""
+    shown = float(target) * 100
+    return percent(target, 0 if abs(shown - round(shown)) < 1e-9 else 1)
+
+
+def _gap_points(gap: float) -> str:
+    """A KPI's gap to its target in p. p.; a gap too small for one decimal gets two, so that a KPI
+    under its target never reads «0,0 п. п.»."""
+    return points(gap, 2 if gap and abs(gap) * 100 < 0.05 else 1)
+
+
+def _blocker_text(item: dict, names: dict | None, *, compact: bool = False) -> str:
+    """«должностные лица 95,7 % из 100 %, −4,3 п. п.»; compact: «должностные лица −4,3 п. п.»."""
+    name = _kpi_name(item.get("kpi", ""), names)
+    value, target, gap = item.get("value"), item.get("target"), item.get("gap")
+    if value is None:
+        return f"{name}: {_('нет данных')}"
+    if gap is None and target is not None:
+        gap = value - float(target)
+    if compact:
+        return f"{name} {_gap_points(gap)}" if gap is not None else name
+    text = f"{name} {percent(value)}"
+    if target is not None:
+        text += f" {_('из')} {_target_percent(target)}"
+    if gap is not None:
+        text += f", {_gap_points(gap)}"
+    return text
+
+
+def _coverage_text(coverage) -> str:
+    """«отчитались 40 из 120 организаций (33 %)»; empty without a registry total."""
+    coverage = coverage or {}
+    reported, total = coverage.get("reported") or 0, coverage.get("total") or 0
+    if not total:
+        return ""
+    text = ngettext("отчитались %(n)s из %(total)s организации", "отчитались %(n)s из %(total)s организаций", total) % {
+        "n": number(reported),
+        "total": number(total),
+    }
+    return f"{text} ({percent(reported / total, 0)})"
+
+
+def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=None, *, form: str = "full") -> str:
+    """A scope's verdict in words, from its status, the first week of its current run, what blocks
+    it and its coverage: «Просрочено с 03.11.2025 · мешает: должностные лица 95,7 % из 100 %,
+    −4,3 п. п.», «Выполнено», «Недостаточно данных: отчитались 40 из 120 организаций (33 %)».
+
+    ``form``: "full" the sentence; "detail" what follows a status badge («с 03.11.2025 · мешает:
+    должностные лица 95,7 % из 100 %, −4,3 п. п.»); "compact" the same in a table cell
+    («с 03.11.2025 · должностные лица −4,3 п. п.»)."""
+    labelled = form == "full"
+    if not status:
+        return _("Нет данных") if labelled else ""
+    label = status_label(status)
+    if status == ScheduleStatus.INSUFFICIENT_DATA:
+        coverage_text = _coverage_text(coverage)
+        if not labelled:
+            return coverage_text
+        return f"{label}: {coverage_text}" if coverage_text else label
+    parts = [label] if labelled else []
+    if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
+        parts.append(f"{_('с')} {ru_date(since)}")
+    text = " ".join(parts)
+    blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
+    if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
+        compact = form == "compact"
+        listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
+        text = f"{text} · {listed}" if compact else f"{text} · {_('мешает')}: {listed}"
+    return text.lstrip(" ·")
+
+
+@register.simple_tag
+def verdict(state, names=None, form="full") -> str:
+    """{% verdict status kpi_names %}: ``verdict_text`` of a selector's scope or region row
+    (``status``, ``status_since``, ``blocking_detail``, ``coverage``); ``form`` "detail" after a
+    badge that already names the status."""
+    if not state:
+        return _("Нет данных") if form == "full" else ""
+    return verdict_text(
+        state.get("status"),
+        state.get("status_since"),
+        state.get("blocking_detail"),
+        state.get("coverage"),
+        names,
+        form=form,
+    )
+
+
+@register.simple_tag
+def stage_verdict(stage, names=None) -> str:
+    """What a roadmap stage's badge does not say: «выполнен в срок», «выполнен 03.11.2025 с
+    опозданием», «просрочен с 01.11.2025 · мешает: …», «мешает: …» (at risk); empty when the
+    status alone is all there is to say (on track, not started, done with no date known)."""
+    status = (stage or {}).get("status")
+    blockers = "; ".join(_blocker_text(b, names) for b in stage.get("blocking") or [] if isinstance(b, dict))
+    if status == ScheduleStatus.DONE:
+        done_on, on_time = stage.get("done_on"), stage.get("on_time")
+        if on_time is False:
+            if not done_on:
+                return _("выполнен с опозданием")
+            return _("выполнен %(day)s с опозданием") % {"day": ru_date(done_on)}
+        if on_time:
+            return _("выполнен в срок")
+        return ""
+    if status == ScheduleStatus.LATE:
+        since = stage.get("late_since") or stage.get("deadline")
+        text = _("просрочен с %(day)s") % {"day": ru_date(since)} if since else _("просрочен")
+        return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+    if status == ScheduleStatus.AT_RISK and blockers:
+        return f"{_('мешает')}: {blockers}"
+    return ""
+
+
+@register.filter
+def own_schedule_status(kpi) -> str | None:
+    """The «график: …» badge of a KPI card: the KPI's own status. A KPI at its target is never
+    shown as late or at risk (rows computed before statuses were the KPI's own could say so
+    because of another KPI of the same stage): no badge then, the card says «цель достигнута»."""
+    status = kpi.get("schedule_status") if isinstance(kpi, dict) else None
+    if kpi and kpi.get("met") and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
+        return None
+    return status
+
+
+@register.filter
+def deadline_text(moment) -> str:
+    """A reporting deadline as the banner writes it: «вт 11.11.2025 12:00 (МСК)»."""
+    if not moment:
+        return "—"
+    local = timezone.localtime(moment)
+    days = [_("пн"), _("вт"), _("ср"), _("чт"), _("пт"), _("сб"), _("вс")]
+    zone = _("МСК") if str(timezone.get_current_timezone()) == "Europe/Moscow" else local.tzname()
+    return f"{days[local.weekday()]} {local:%d.%m.%Y %H:%M} ({zone})"
+
+
+@register.filter
+def week_range(week) -> str:
+    """A week as its Monday to Sunday, «03.11–09.11.2025»."""
+    if not week:
+        return "—"
+    if isinstance(week, str):
+        week = date.fromisoformat(week)
+    return f"{week:%d.%m}–{week + timedelta(days=6):%d.%m.%Y}"
+
+
+@register.filter
+def reporting_severity(code) -> int:
+    """`data-value` of a reporting status cell: missing, partial, late, on time."""
+    try:
+        return list(ReportingStatus.values).index(code)
+    except ValueError:
+        return len(ReportingStatus.values)

@@ -11,6 +11,7 @@ from .exports import (
     upload_template,
 )
 from .overview import home
+from .reporting import region_missing, region_missing_export, reporting, reporting_export
 from .scopes import municipality, organisation, region
 from .uploads import region_uploads, upload_detail, upload_list
 
@@ -22,9 +23,13 @@ __all__ = [
     "organisation_weeks_export",
     "region",
     "region_lagging_export",
+    "region_missing",
+    "region_missing_export",
     "region_municipalities_export",
     "region_uploads",
     "regions_export",
+    "reporting",
+    "reporting_export",
     "upload_detail",
     "upload_errors_export",
     "upload_list",

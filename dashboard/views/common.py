@@ -6,17 +6,18 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from metrics.selectors import weeks_with_data
+from metrics.selectors import default_week, week_info, weeks_with_data
 from regions.selectors import user_region
 
 
 def week_state(form) -> tuple[list[date], date | None, str]:
     """Weeks with data (newest first, a week asked for without data included), the week on
-    screen (the latest with data by default) and the query string that carries an explicitly
-    chosen week into the page's links."""
+    screen (by default the latest closed week with data, DESIGN.md §4.2: an open week is shown
+    only when asked for) and the query string that carries an explicitly chosen week into the
+    page's links."""
     weeks = weeks_with_data()
     asked = form.week_value()
-    week = asked or (weeks[0] if weeks else None)
+    week = asked or default_week(weeks=weeks)
     if week is not None and week not in weeks:
         weeks = sorted([*weeks, week], reverse=True)
     return weeks, week, ("?" + urlencode({"week": week.isoformat()}) if asked else "")
@@ -42,9 +43,18 @@ def export_name(stem: str, week: date | None) -> str:
 
 
 def page_context(request, nav, weeks, week, breadcrumbs, **context) -> dict:
-    """What base.html needs: the tab, the week selector (keeping the other filters), breadcrumbs."""
+    """What base.html needs: the tab, the week selector (keeping the other filters), breadcrumbs,
+    and the week's deadline and provisional flag (the banner of an open week)."""
     keep = [(key, value) for key, value in request.GET.items() if key not in ("week", "page")]
-    return {"nav": nav, "weeks": weeks, "week": week, "keep_params": keep, "breadcrumbs": breadcrumbs, **context}
+    return {
+        "nav": nav,
+        "weeks": weeks,
+        "week": week,
+        "week_info": week_info(week),
+        "keep_params": keep,
+        "breadcrumbs": breadcrumbs,
+        **context,
+    }
 
 
 def nav(request, region) -> str:

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from metrics.importers import template_headers
 from metrics.selectors import (
     country_summary,
+    default_week,
     kpi_definitions,
-    latest_week_with_data,
     municipality_ranking,
     organisation_series,
     organisations_lagging,
@@ -27,7 +27,7 @@ from .common import chosen_kpi, export_name, overview_filters
 def regions_export(request, fmt):
     """The overview's table of regions, with the same filters."""
     form = OverviewFilterForm(request.GET or None)
-    week = form.week_value() or latest_week_with_data()
+    week = form.week_value() or default_week()
     rows = country_summary(week=week, **overview_filters(form))["regions"] if week is not None else []
     headers, body = regions_table(rows, kpi_definitions())
     return table_response(fmt, f"regiony-{week:%Y-%m-%d}" if week else "regiony", headers, body)
@@ -37,7 +37,7 @@ def region_municipalities_export(request, code, fmt):
     """A region's municipalities with their KPIs for a week."""
     region = get_object_or_404(Region, code=code)
     form = PageFilterForm(request.GET or None)
-    week = form.week_value() or latest_week_with_data()
+    week = form.week_value() or default_week()
     definitions = kpi_definitions()
     kpi = chosen_kpi(definitions, form.value("kpi"))
     rows = municipality_ranking(region=region, week=week, kpi=kpi.code) if week else []
@@ -48,7 +48,7 @@ def region_municipalities_export(request, code, fmt):
 def region_lagging_export(request, code, fmt):
     """Every organisation of a region that is not ready in a week, the most lagging first."""
     region = get_object_or_404(Region, code=code)
-    week = PageFilterForm(request.GET or None).week_value() or latest_week_with_data()
+    week = PageFilterForm(request.GET or None).week_value() or default_week()
     rows = organisations_lagging(region=region, week=week, limit=None) if week else []
     headers, body = organisations_table(rows, kpi_definitions())
     return table_response(fmt, export_name(f"otstayushchie-{region.code}", week), headers, body)
@@ -57,7 +57,7 @@ def region_lagging_export(request, code, fmt):
 def municipality_organisations_export(request, pk, fmt):
     """A municipality's organisations with their readiness for a week."""
     municipality = get_object_or_404(Municipality.objects.select_related("region"), pk=pk)
-    week = PageFilterForm(request.GET or None).week_value() or latest_week_with_data()
+    week = PageFilterForm(request.GET or None).week_value() or default_week()
     rows = organisations_readiness(region=municipality.region, week=week, municipality=municipality) if week else []
     headers, body = organisations_table(rows, kpi_definitions())
     return table_response(fmt, export_name(f"organizatsii-mo-{municipality.pk}", week), headers, body)

@@ -19,7 +19,7 @@ from regions.selectors import user_region
 
 from ..charts import heatmap_figure, ranking_figure, roadmap_timeline_figure, short_label
 from ..forms import OverviewFilterForm
-from ..tables import overview_rows
+from ..tables import overview_rows, status_strip
 from .common import chosen_kpi, overview_filters, page_context, russia_url, week_state
 
 HEATMAP_WEEKS = 26
@@ -39,6 +39,7 @@ def home(request):
     context = {
         "form": form,
         "definitions": definitions,
+        "kpi_names": {d.code: d.short_name for d in definitions},
         "kpi": kpi,
         "district": district,
         "week_query": week_query,
@@ -51,10 +52,15 @@ def home(request):
         rows = summary["regions"]
         ranking = region_ranking(summary={"regions": rows}, kpi=kpi.code)
         matrix = regions_weeks_matrix(kpi=kpi.code, regions=[r["region"] for r in ranking])
-        context |= {
-            "scope": scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week)
+        scope = (
+            scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week)
             if district
-            else summary["country"],
+            else summary["country"]
+        )
+        context |= {
+            "scope": scope,
+            "page_coverage": scope["coverage"],
+            "strip": status_strip(summary, scope),
             "rows": overview_rows(rows, definitions, week_query=week_query),
             "ranking_chart": ranking_figure(
                 items=[_region_item(r, kpi.code) for r in ranking],

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from metrics.choices import ScopeType
 from metrics.kpi import StagePlan
 from metrics.models import KpiDefinition
+from metrics.reporting import ReportingCycle
 from metrics.selectors import (
     kpi_definitions,
     municipality_ranking,
@@ -18,15 +19,17 @@ from metrics.selectors import (
     organisation_series,
     organisations_lagging,
     organisations_readiness,
+    reporting_series,
     roadmap_stage_plans,
     scope_kpi_series,
     scope_kpi_status,
     uploads_for_user,
+    user_can_see_missing,
 )
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_can_upload
 
-from ..charts import kpi_series_figure
+from ..charts import kpi_series_figure, region_reporting_figure
 from ..forms import PageFilterForm
 from ..tables import with_kpi_cells
 from .common import chosen_kpi, nav, page_context, region_crumbs, week_state
@@ -44,6 +47,7 @@ def region(request, code):
     status = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week) if week else None
     can_see_uploads = user_can_upload(request.user, region)
     uploads = uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN] if can_see_uploads else []
+    reporting = reporting_series(region=region)
     return page.render(
         "dashboard/region.html",
         crumbs=region_crumbs(request, region),
@@ -64,6 +68,15 @@ def region(request, code):
         lagging_limit=LAGGING_SHOWN,
         can_see_uploads=can_see_uploads,
         uploads=list(uploads),
+        reporting=next((row for row in reporting if row["week"] == week), None),
+        can_see_missing=user_can_see_missing(request.user, region),
+        missing_count=max(status["orgs_total"] - status["orgs_reported"], 0) if status else 0,
+        reporting_chart=region_reporting_figure(
+            series=reporting,
+            coverage_min=float(ReportingCycle.from_settings().coverage_min),
+            selected_week=week,
+            filename=f"otchetnost-{region.code}",
+        ),
     )
 
 
@@ -154,6 +167,7 @@ class ScopePage:
             "definitions": self.definitions,
             "week_query": self.week_query,
             "status": status,
+            "page_coverage": status.get("coverage") if status else None,
             "charts": self._charts(series, status, scope_name=scope_name, prefix=prefix),
         }
         page = page_context(

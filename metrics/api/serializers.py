@@ -1,12 +1,15 @@
 """Serializers of the metrics API: input validation and output shape only."""
 
+from datetime import UTC
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from regions.choices import OrganisationKind
 from regions.models import Region
 
-from ..choices import KpiCode, ScheduleStatus, UploadMode, UploadStatus
+from ..choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus
 from ..constants import NO_DATA
 from ..counts import COUNT_FIELDS
 from ..kpi import monday_of
@@ -107,7 +110,8 @@ class WeekQuerySerializer(serializers.Serializer):
     week = serializers.DateField(
         required=False,
         help_text=_(
-            "Любой день недели, YYYY-MM-DD; берётся её понедельник. Без параметра — последняя неделя с данными."
+            "Любой день недели, YYYY-MM-DD; берётся её понедельник. Без параметра — последняя закрытая "
+            "неделя с данными (срок отчётности прошёл)."
         ),
     )
 
@@ -184,28 +188,90 @@ class StageSerializer(serializers.Serializer):
     )
 
 
+class BlockerSerializer(serializers.Serializer):
+    """A KPI that holds a verdict back: its value in the stage's organisation kinds, the target and
+    the gap (value − target), all fractions."""
+
+    kpi = serializers.ChoiceField(choices=KpiCode.choices)
+    value = serializers.FloatField(allow_null=True, help_text=_("null — нет данных."))
+    target = serializers.FloatField(**FRACTION)
+    gap = serializers.FloatField(allow_null=True, help_text=_("value − target (отрицательный — ниже цели)."))
+
+
+class CoverageSerializer(serializers.Serializer):
+    """Organisations with a snapshot for the week, of the organisations in the registry."""
+
+    reported = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0, help_text=_("Организаций в реестре."))
+
+
 class StageStatusSerializer(StageSerializer):
     status = serializers.ChoiceField(choices=ScheduleStatus.choices)
     kpis = serializers.ListField(child=serializers.ChoiceField(choices=KpiCode.choices))
+    done_on = serializers.DateField(
+        allow_null=True, help_text=_("Первая неделя, с которой все показатели этапа на цели (этап выполнен).")
+    )
+    on_time = serializers.BooleanField(allow_null=True, help_text=_("Выполнен к сроку (true) или с опозданием."))
+    late_since = serializers.DateField(allow_null=True, help_text=_("Срок просроченного этапа."))
+    blocking = BlockerSerializer(many=True, default=list, help_text=_("Показатели этапа ниже цели."))
 
 
-class ScopeKpisSerializer(serializers.Serializer):
+class VerdictFieldsSerializer(serializers.Serializer):
+    """What a scope's verdict says (DESIGN.md §4.1): its status, since when, why, on what coverage."""
+
+    status = serializers.ChoiceField(
+        choices=ScheduleStatus.choices, allow_null=True, help_text=_("Худший статус этапов; null — нет расчёта.")
+    )
+    status_since = serializers.DateField(
+        allow_null=True, help_text=_("Первая неделя непрерывного периода с этим статусом.")
+    )
+    ready = serializers.BooleanField(allow_null=True, help_text=_("Все показатели с данными на цели."))
+    blocking = serializers.ListField(child=serializers.ChoiceField(choices=BLOCKING_CHOICES))
+    blocking_detail = BlockerSerializer(
+        many=True, help_text=_("Что мешает: показатели ниже цели со значением, целью и отставанием.")
+    )
+    orgs_reported = serializers.IntegerField(min_value=0, help_text=_("Организаций, приславших данные за неделю."))
+    orgs_total = serializers.IntegerField(min_value=0, help_text=_("Организаций в реестре."))
+    coverage = CoverageSerializer(help_text=_("Охват недели по реестру: то же, что orgs_reported / orgs_total."))
+
+
+class ScopeKpisSerializer(VerdictFieldsSerializer):
     """The four KPIs of a scope for one week and its schedule state."""
 
     week = serializers.DateField(allow_null=True, help_text=_("Понедельник недели; null — данных ещё нет совсем."))
     has_data = serializers.BooleanField(help_text=_("Прислала ли данные за неделю хоть одна организация."))
-    status = serializers.ChoiceField(
-        choices=ScheduleStatus.choices, allow_null=True, help_text=_("Худший статус этапов; null — нет расчёта.")
-    )
-    ready = serializers.BooleanField(allow_null=True, help_text=_("Все показатели с данными на цели."))
-    blocking = serializers.ListField(child=serializers.ChoiceField(choices=BLOCKING_CHOICES))
-    orgs_reported = serializers.IntegerField(min_value=0)
-    orgs_total = serializers.IntegerField(min_value=0)
     kpis = KpiStatusSerializer(many=True)
     stages = StageStatusSerializer(many=True)
 
+    def get_fields(self):
+        fields = super().get_fields()
+        # The order of the fields before the verdict's were added.
+        first = ("week", "has_data", "status", "status_since", "ready", "blocking", "blocking_detail")
+        return {**{name: fields.pop(name) for name in first}, **fields}
 
-class RegionKpisSerializer(ScopeKpisSerializer):
+
+class DeadlineField(serializers.DateTimeField):
+    """A deadline in the product's time zone (``+03:00``). For a week before 1919 Moscow kept local
+    mean time, an offset with seconds that RFC 3339 cannot write: such a moment is given in UTC."""
+
+    def to_representation(self, value):
+        if value is not None and timezone.localtime(value).utcoffset().seconds % 60:
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return super().to_representation(value)
+
+
+class WeekInfoSerializer(serializers.Serializer):
+    """The week's reporting deadline and whether its figures are still provisional."""
+
+    deadline = DeadlineField(
+        allow_null=True, help_text=_("Срок отчётности за неделю (по умолчанию вторник 12:00 МСК после недели).")
+    )
+    provisional = serializers.BooleanField(
+        help_text=_("true — неделя ещё открыта (срок не прошёл): данные предварительные.")
+    )
+
+
+class RegionKpisSerializer(ScopeKpisSerializer, WeekInfoSerializer):
     region = serializers.CharField(source="region.code", help_text=_("Код региона."))
 
     def get_fields(self):
@@ -261,26 +327,93 @@ class KpiListField(serializers.ListField):
         return super().to_representation(list(data.values()))
 
 
-class RegionSummarySerializer(serializers.Serializer):
+class RegionSummarySerializer(VerdictFieldsSerializer):
     code = serializers.CharField()
     name = serializers.CharField()
     federal_district = serializers.CharField()
     pilot = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=ScheduleStatus.choices, allow_null=True)
-    ready = serializers.BooleanField(allow_null=True)
-    blocking = serializers.ListField(child=serializers.ChoiceField(choices=BLOCKING_CHOICES))
-    orgs_reported = serializers.IntegerField(min_value=0)
-    orgs_total = serializers.IntegerField(min_value=0)
+    reporting_status = serializers.ChoiceField(
+        choices=ReportingStatus.choices, help_text=_("Отчётность региона за неделю (как в /api/v1/reporting/).")
+    )
     projected_date = serializers.DateField(
         allow_null=True, help_text=_("Когда все показатели с данными будут на цели при текущем тренде.")
     )
     kpis = KpiListField()
 
+    def get_fields(self):
+        fields = super().get_fields()
+        first = ("code", "name", "federal_district", "pilot")
+        return {**{name: fields.pop(name) for name in first}, **fields}
 
-class KpiSummarySerializer(serializers.Serializer):
+
+class KpiSummarySerializer(WeekInfoSerializer):
     week = serializers.DateField(allow_null=True, help_text=_("Понедельник недели; null — данных ещё нет совсем."))
     country = ScopeKpisSerializer(help_text=_("Показатели России."))
     regions = RegionSummarySerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"week": fields.pop("week"), **fields}
+
+
+# --- reporting ------------------------------------------------------------------------------------
+
+
+class ReportingQuerySerializer(WeekQuerySerializer):
+    federal_district = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text=_("Только регионы федерального округа (код, например ЦФО); пусто — все."),
+    )
+    status = serializers.ChoiceField(
+        choices=ReportingStatus.choices, required=False, help_text=_("Только регионы с этим статусом отчётности.")
+    )
+
+
+class ReportingRowSerializer(serializers.Serializer):
+    """One region's report for the week."""
+
+    region = serializers.CharField(source="code", help_text=_("Код региона."))
+    name = serializers.CharField()
+    federal_district = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=ReportingStatus.choices,
+        help_text=_(
+            "on_time — порог охвата набран до срока; late — после срока; partial — меньше порога; missing — ничего."
+        ),
+    )
+    first_upload_at = serializers.DateTimeField(allow_null=True)
+    last_upload_at = serializers.DateTimeField(allow_null=True)
+    complete_at = serializers.DateTimeField(allow_null=True, help_text=_("Когда набран порог охвата."))
+    last_uploaded_by = serializers.CharField(
+        source="last_uploaded_by.username", allow_null=True, help_text=_("Логин того, кто прислал последний файл.")
+    )
+    last_uploaded_by_name = serializers.CharField(source="uploaded_by_name", allow_blank=True)
+    orgs_reported = serializers.IntegerField(min_value=0)
+    orgs_total = serializers.IntegerField(min_value=0, help_text=_("Организаций в реестре."))
+    coverage = serializers.FloatField(allow_null=True, **FRACTION, help_text=_("orgs_reported / orgs_total."))
+    warnings = serializers.IntegerField(
+        allow_null=True, help_text=_("Предупреждений о качестве данных за неделю; null — не считаются.")
+    )
+
+
+class ReportingCountsSerializer(serializers.Serializer):
+    missing = serializers.IntegerField(min_value=0)
+    partial = serializers.IntegerField(min_value=0)
+    late = serializers.IntegerField(min_value=0)
+    on_time = serializers.IntegerField(min_value=0)
+
+
+class ReportingRegisterSerializer(WeekInfoSerializer):
+    week = serializers.DateField(allow_null=True, help_text=_("Понедельник недели; null — данных ещё нет совсем."))
+    counts = ReportingCountsSerializer(help_text=_("Регионов в каждом статусе (до фильтра по статусу)."))
+    coverage = CoverageSerializer(help_text=_("Охват регионов ответа (до фильтра по статусу)."))
+    regions = ReportingRowSerializer(many=True, help_text=_("Все регионы одной страницей, худшие первыми."))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"week": fields.pop("week"), **fields}
 
 
 # --- snapshots ------------------------------------------------------------------------------------

@@ -20,11 +20,13 @@ from ..filtersets import SnapshotFilterSet, UploadFilterSet
 from ..models import WeeklySnapshot
 from ..selectors import (
     country_summary,
-    latest_week_with_data,
+    default_week,
     region_kpi_history,
+    reporting_register,
     scope_kpi_status,
     upload_get_for_user,
     uploads_for_user,
+    week_info,
 )
 from ..services import upload_create
 from .serializers import (
@@ -32,6 +34,8 @@ from .serializers import (
     KpiHistorySerializer,
     KpiSummarySerializer,
     RegionKpisSerializer,
+    ReportingQuerySerializer,
+    ReportingRegisterSerializer,
     SnapshotSerializer,
     SummaryQuerySerializer,
     UploadCreateSerializer,
@@ -42,8 +46,9 @@ from .serializers import (
 
 NO_DATA_NOTE = (
     "Неделя без данных — ответ 200: `value`, `met`, `delta` равны null, числитель и знаменатель 0, "
-    "`has_data` false. Без `week` — последняя неделя, за которую есть данные по России; "
-    "если данных нет совсем, `week` равен null."
+    "`has_data` false. Без `week` — последняя закрытая неделя с данными (её срок отчётности `deadline` "
+    "прошёл); открытую неделю можно запросить явно, тогда `provisional` true. "
+    "Если данных нет совсем, `week` равен null."
 )
 
 
@@ -79,9 +84,9 @@ class RegionKpisView(RegionScopedView):
     )
     def get(self, request, code):
         region = self.get_object()
-        week = self.query(WeekQuerySerializer).get("week") or latest_week_with_data()
+        week = self.query(WeekQuerySerializer).get("week") or default_week()
         state = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week)
-        return Response(RegionKpisSerializer({"region": region, **state}).data)
+        return Response(RegionKpisSerializer({"region": region, **state, **week_info(week)}).data)
 
 
 class RegionKpiHistoryView(RegionScopedView):
@@ -111,14 +116,45 @@ class KpiSummaryView(APIView):
     def get(self, request):
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        week = query.validated_data.get("week") or latest_week_with_data()
+        week = query.validated_data.get("week") or default_week()
         summary = country_summary(
             week=week,
             district=query.validated_data.get("federal_district"),
             pilot=query.validated_data.get("pilot"),
             status=query.validated_data.get("status"),
         )
-        return Response(KpiSummarySerializer(summary).data)
+        return Response(KpiSummarySerializer({**summary, **week_info(week)}).data)
+
+
+class ReportingView(APIView):
+    @extend_schema(
+        summary="Отчётность регионов за неделю: кто не отчитался",
+        description="По каждому региону — статус отчётности (`on_time`, `late`, `partial`, `missing`), время "
+        "первой и последней загрузки, кто прислал последний файл, организаций отчиталось из реестра и охват; "
+        "худшие первыми (missing, partial, late, on_time), затем по коду. Все регионы одной страницей (не больше 89), "
+        "без пагинации. `counts` и `coverage` — по регионам округа до фильтра по статусу. Без `week` — последняя "
+        "закрытая неделя с данными; открытая неделя — `provisional` true.",
+        parameters=[ReportingQuerySerializer],
+        responses={200: ReportingRegisterSerializer},
+    )
+    def get(self, request):
+        query = ReportingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        week = query.validated_data.get("week") or default_week()
+        register = (
+            reporting_register(
+                week=week,
+                district=query.validated_data.get("federal_district"),
+                status=query.validated_data.get("status"),
+            )
+            if week
+            else {"week": None, "rows": [], "counts": {}, "coverage": {"reported": 0, "total": 0}}
+        )
+        body = {**register, "regions": register["rows"], **week_info(week)}
+        body["counts"] = {
+            status: register["counts"].get(status, 0) for status in ("missing", "partial", "late", "on_time")
+        }
+        return Response(ReportingRegisterSerializer(body).data)
 
 
 @extend_schema_view(

@@ -19,10 +19,21 @@ from .organisations import (
     organisations_lagging,
     organisations_readiness,
 )
+from .reporting import (
+    REPORTING_SEVERITY,
+    organisations_missing,
+    organisations_missing_for_user,
+    reporting_rank,
+    reporting_register,
+    reporting_series,
+    reporting_warning_counts,
+    user_can_see_missing,
+)
 from .uploads import template_rows, upload_get_for_user, uploads_for_user
 from .weeks import default_week, latest_week_with_data, week_info, weeks_with_data
 
 __all__ = [
+    "REPORTING_SEVERITY",
     "country_summary",
     "default_week",
     "kpi_definitions",
@@ -34,16 +45,23 @@ __all__ = [
     "organisation_kpis",
     "organisation_series",
     "organisations_lagging",
+    "organisations_missing",
+    "organisations_missing_for_user",
     "organisations_readiness",
     "region_kpi_history",
     "region_ranking",
     "regions_weeks_matrix",
+    "reporting_rank",
+    "reporting_register",
+    "reporting_series",
+    "reporting_warning_counts",
     "roadmap_stage_plans",
     "scope_kpi_series",
     "scope_kpi_status",
     "template_rows",
     "upload_get_for_user",
     "uploads_for_user",
+    "user_can_see_missing",
     "week_info",
     "weeks_with_data",
 ]

@@ -1,13 +1,13 @@
 """KPI reads for pages and the API: precomputed values, a fixed number of queries."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 
 from regions.models import Municipality, Region
 
-from ..choices import ScopeType
+from ..choices import ReportingStatus, ScopeType
 from ..constants import ALL_KINDS, COUNTRY_ID
-from ..models import KpiValue, ScheduleState
+from ..models import KpiValue, RegionReporting, ScheduleState
 from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
 
 # What the pages read of KpiValue and ScheduleState rows: named tuples rather than model instances
@@ -23,7 +23,17 @@ _KPI_ROW_FIELDS = (
     "orgs_reported",
     "orgs_total",
 )
-_STATE_FIELDS = ("scope_id", "status", "ready", "blocking", "kpis")
+_STATE_FIELDS = (
+    "scope_id",
+    "status",
+    "status_since",
+    "ready",
+    "blocking",
+    "blocking_detail",
+    "orgs_reported",
+    "orgs_total",
+    "kpis",
+)
 
 
 def _kpi_rows(values):
@@ -55,6 +65,24 @@ def _kpi_entry(definition, row, state_kpis) -> dict:
     }
 
 
+def _verdict(state, reported: int, total: int) -> dict:
+    """What a scope's schedule state says of it (DESIGN.md §4.1): the status, since when, what
+    blocks it, and its coverage against the registry (the state's own count when it has one, else
+    the KPI rows')."""
+    if state is not None and state.orgs_total:
+        reported, total = state.orgs_reported, state.orgs_total
+    return {
+        "status": state.status if state else None,
+        "status_since": state.status_since if state else None,
+        "ready": state.ready if state else None,
+        "blocking": state.blocking if state else [],
+        "blocking_detail": (state.blocking_detail or []) if state else [],
+        "orgs_reported": reported,
+        "orgs_total": total,
+        "coverage": {"reported": reported, "total": total},
+    }
+
+
 def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
     Three queries."""
@@ -74,12 +102,8 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
     return {
         "week": week,
         "kpis": kpis,
-        "status": state.status if state else None,
         "stages": state.stages if state else [],
-        "ready": state.ready if state else None,
-        "blocking": state.blocking if state else [],
-        "orgs_reported": reported,
-        "orgs_total": total,
+        **_verdict(state, reported, total),
         "has_data": reported > 0,
     }
 
@@ -116,7 +140,10 @@ def country_summary(
     *, week: date, district: str | None = None, pilot: bool | None = None, status: str | None = None
 ) -> dict:
     """The country's KPIs and one compact row per region for a week: the regions of a federal
-    district, pilots or not, in one schedule status (a ScheduleStatus value). Six queries."""
+    district, pilots or not, in one schedule status (a ScheduleStatus value), each with its
+    reporting status for the week (missing when it has no reporting row). ``status_counts`` and
+    ``reporting_counts`` count the regions by schedule and reporting status before the status
+    filter (the overview's strip). Eight queries."""
 
     definitions = kpi_definitions()
     regions = Region.objects.select_related("federal_district").order_by("code")
@@ -134,6 +161,7 @@ def country_summary(
         .order_by()
         .values_list(*_STATE_FIELDS, named=True)
     }
+    reporting = dict(RegionReporting.objects.filter(week=week).order_by().values_list("region_id", "status"))
     rows = []
     for region in regions:
         state = states.get(region.id)
@@ -149,20 +177,25 @@ def country_summary(
                 "federal_district": region.federal_district.code,
                 "pilot": region.pilot,
                 "kpis": kpis,
-                "status": state.status if state else None,
-                "ready": state.ready if state else None,
-                "blocking": state.blocking if state else [],
-                "orgs_reported": any_kpi["orgs_reported"] if any_kpi else 0,
-                "orgs_total": any_kpi["orgs_total"] if any_kpi else 0,
+                **_verdict(state, any_kpi["orgs_reported"] if any_kpi else 0, any_kpi["orgs_total"] if any_kpi else 0),
+                "reporting_status": reporting.get(region.id, ReportingStatus.MISSING),
                 "projected_date": max((k["projected_date"] for k in kpis.values() if k["projected_date"]), default=None)
                 if all(k["projected_date"] for k in kpis.values() if k["denominator"])
                 else None,
             }
         )
+    status_counts = Counter(row["status"] for row in rows)
+    reporting_counts = Counter(row["reporting_status"] for row in rows)
     if status:
         rows = [row for row in rows if row["status"] == status]
     country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week)
-    return {"week": week, "country": country, "regions": rows}
+    return {
+        "week": week,
+        "country": country,
+        "regions": rows,
+        "status_counts": dict(status_counts),
+        "reporting_counts": dict(reporting_counts),
+    }
 
 
 def region_ranking(*, summary: dict, kpi: str) -> list[dict]:

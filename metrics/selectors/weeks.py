@@ -39,10 +39,12 @@ def _weeks_with_data(*, since: date | None = None, before: date | None = None, c
     return weeks.order_by("-week")
 
 
-def default_week(*, now: datetime | None = None) -> date | None:
+def default_week(*, now: datetime | None = None, weeks: list[date] | None = None) -> date | None:
     """The week of every page, export and API call that names none (DESIGN.md §4.2): the latest
-    closed week with data, the latest open one only when none is closed yet."""
-    return ReportingCycle.from_settings().default_week(weeks_with_data(), now=now or timezone.now())
+    closed week with data, the latest open one only when none is closed yet. ``weeks``: the weeks
+    with data when the caller has read them already (no query then)."""
+    weeks = weeks_with_data() if weeks is None else weeks
+    return ReportingCycle.from_settings().default_week(weeks, now=now or timezone.now())
 
 
 def week_info(week: date | None, *, now: datetime | None = None) -> dict:

@@ -270,6 +270,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KpiCodeEnum": "metrics.choices.KpiCode",
         "ScheduleStatusEnum": "metrics.choices.ScheduleStatus",
+        "ReportingStatusEnum": "metrics.choices.ReportingStatus",
         "UploadStatusEnum": "metrics.choices.UploadStatus",
         "UploadModeEnum": "metrics.choices.UploadMode",
         "OrganisationKindEnum": "regions.choices.OrganisationKind",

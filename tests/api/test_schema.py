@@ -20,6 +20,7 @@ OPERATIONS = {
     ("/api/v1/regions/{code}/kpis/", "get"),
     ("/api/v1/regions/{code}/kpis/history/", "get"),
     ("/api/v1/kpis/summary/", "get"),
+    ("/api/v1/reporting/", "get"),
     ("/api/v1/organisations/", "get"),
     ("/api/v1/organisations/{org_id}/", "get"),
     ("/api/v1/snapshots/", "get"),

@@ -1,7 +1,7 @@
 """Chart functions on small plain data: traces, target lines, stage markers, escaping, formats."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +13,8 @@ from dashboard.charts import (
     heatmap_figure,
     kpi_series_figure,
     ranking_figure,
+    region_reporting_figure,
+    reporting_rate_figure,
     roadmap_timeline_figure,
     short_label,
     stage_marker_groups,
@@ -329,7 +331,52 @@ def every_figure() -> dict:
         ),
         "timeline_far": roadmap_timeline_figure(stages=FEDERAL, today=date(2026, 11, 24)),
         "timeline_empty": roadmap_timeline_figure(stages=[], today=date(2025, 9, 20)),
+        "reporting_rate": reporting_rate_figure(weeks=reporting_weeks(), selected_week=weeks[1]),
+        "reporting_rate_empty": reporting_rate_figure(weeks=[]),
+        "region_reporting": region_reporting_figure(
+            series=region_reporting_series(), coverage_min=0.9, selected_week=weeks[0]
+        ),
+        "region_reporting_empty": region_reporting_figure(series=[], coverage_min=0.9),
     }
+
+
+def reporting_weeks() -> list[dict]:
+    return [
+        {"week": date(2025, 10, 13), "counts": {"on_time": 60, "late": 20, "partial": 5, "missing": 4}, "total": 89},
+        {"week": date(2025, 10, 20), "counts": {"on_time": 70, "late": 10, "partial": 5, "missing": 4}, "total": 89},
+    ]
+
+
+def region_reporting_series() -> list[dict]:
+    moment = datetime(2025, 10, 21, 8, 30, tzinfo=UTC)
+    return [
+        {"week": date(2025, 10, 13), "status": "missing", "orgs_reported": 0, "orgs_total": 10, "coverage": 0.0,
+         "last_upload_at": None},
+        {"week": date(2025, 10, 20), "status": "on_time", "orgs_reported": 10, "orgs_total": 10, "coverage": 1.0,
+         "last_upload_at": moment},
+    ]  # fmt: skip
+
+
+def test_reporting_rate_stacks_the_share_of_regions_per_status_on_time_at_the_bottom():
+    figure = reporting_rate_figure(weeks=reporting_weeks())
+    assert [trace["name"] for trace in figure["data"]] == LEGEND
+    assert figure["layout"]["barmode"] == "stack"
+    on_time = figure["data"][0]
+    assert on_time["y"] == pytest.approx([60 / 89, 70 / 89])
+    assert on_time["customdata"][0][1:3] == ["60", "89"]
+
+
+LEGEND = ["в срок", "с опозданием", "частично", "не отчитался"]
+
+
+def test_region_reporting_colours_each_week_by_its_status_with_the_coverage_threshold():
+    figure = region_reporting_figure(series=region_reporting_series(), coverage_min=0.9)
+    bars = figure["data"][0]
+    assert bars["marker"]["color"][0] != bars["marker"]["color"][1]
+    assert bars["y"][1] == 1.0 and bars["y"][0] > 0  # a week with nothing still shows a stub
+    assert bars["showlegend"] is False and [t["name"] for t in figure["data"][1:]] == LEGEND
+    assert bars["customdata"][1][1] == "в срок" and bars["customdata"][1][4] == "21.10.2025 11:30"
+    assert figure["layout"]["shapes"][-1]["y0"] == 0.9
 
 
 @pytest.mark.parametrize("name", list(every_figure()))

@@ -211,6 +211,39 @@ def test_coordinator_lands_on_their_region_and_uploads_a_file(live_server, coord
     assert page.problems == []
 
 
+def test_the_first_screen_answers_who_is_behind_and_who_has_not_reported(live_server, ministry_user, activity, page):
+    """DESIGN.md §8 at 1366×768: the status strip (counts by status, non-reporters, coverage, the
+    week and its deadline) and the KPI cards above the fold; a status chip filters the table; the
+    register is one click away."""
+    expect = playwright_api.expect
+    log_in(page, live_server, ministry_user.username)
+    wait_for_charts(page, 3)
+    strip = page.locator("#status-strip")
+    expect(strip).to_be_visible()
+    box = strip.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+    cards = page.locator(".kpi-cards").bounding_box()
+    assert cards["y"] + cards["height"] <= 768, cards
+    expect(strip).to_contain_text("срок отчётности")
+    expect(strip).to_contain_text("Не отчитались")
+    expect(strip).to_contain_text("Отчитались")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "overview-first-screen.png")
+    chip = strip.locator("a[data-status-filter]").first
+    status = chip.get_attribute("data-status-filter")
+    with page.expect_navigation():
+        chip.click()
+    assert f"status={status}" in page.url
+    statuses = page.locator("#regions-table tbody td.verdict-cell .badge").all_inner_texts()
+    assert statuses and len(set(statuses)) == 1
+    with page.expect_navigation():
+        page.click(".mainnav a:has-text('Отчётность')")
+    expect(page.locator("#reporting-table tbody tr")).to_have_count(89)
+    wait_for_charts(page, 1)
+    shoot(page, "reporting")
+    assert page.problems == []
+
+
 @pytest.mark.parametrize("run", [1, 2])
 def test_reference_data_survives_the_transactional_tests(activity, run):
     # Runs after the browser tests: serialized_rollback reloads what migrations created before
