@@ -19,6 +19,7 @@ from .organisations import (
     organisations_lagging,
     organisations_readiness,
 )
+from .quality import upload_warning_groups, upload_warnings, warning_counts
 from .uploads import template_rows, upload_get_for_user, uploads_for_user
 from .weeks import default_week, latest_week_with_data, week_info, weeks_with_data
 
@@ -43,7 +44,10 @@ __all__ = [
     "scope_kpi_status",
     "template_rows",
     "upload_get_for_user",
+    "upload_warning_groups",
+    "upload_warnings",
     "uploads_for_user",
+    "warning_counts",
     "week_info",
     "weeks_with_data",
 ]
