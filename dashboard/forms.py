@@ -81,3 +81,9 @@ class OverviewFilterForm(PageFilterForm):
     status = forms.ChoiceField(
         label=_("Статус графика"), required=False, choices=[("", _("Любой статус")), *ScheduleStatus.choices]
     )
+
+
+class WarningExplainForm(forms.Form):
+    """A ministry user's explanation of a data-quality warning."""
+
+    comment = forms.CharField(label=_("Объяснение"), max_length=2000, strip=True)

@@ -22,6 +22,7 @@ from metrics.selectors import (
     scope_kpi_series,
     scope_kpi_status,
     uploads_for_user,
+    warning_counts,
 )
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_can_upload
@@ -64,6 +65,7 @@ def region(request, code):
         lagging_limit=LAGGING_SHOWN,
         can_see_uploads=can_see_uploads,
         uploads=list(uploads),
+        quality=warning_counts(week=week, region_ids=[region.id]).get(region.id, {}) if week else {},
     )
 
 
