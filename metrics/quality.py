@@ -11,36 +11,62 @@ hands it over as ``QualityHistory``; settings are read only by ``QualityThreshol
 The file-level checks (same_as_previous, identical_rows, region_swing) look at one *section*: the
 file's rows of one region and one week. A regional weekly file is one section; a national file is
 one per region, so each region's part is judged as if sent alone and its warnings count for it.
+
+A national file is 90,000 rows: the row loops below are written for that (KPI numbers unrolled,
+each warning's sentence formatted only when read).
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
 from .choices import KpiCode, WarningCode
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
 from .importers import column_label
-from .kpi import KPI_FORMULAS
+from .kpi import KPI_CODES, KPI_FORMULAS, kpi_numbers
 
 COUNT_INDEX = {name: index for index, name in enumerate(COUNT_FIELDS)}
-TOTAL_FIELDS = tuple(total for _active, total in ACTIVE_TOTAL_PAIRS)
-ACTIVE_FIELDS = tuple(active for active, _total in ACTIVE_TOTAL_PAIRS)
-_TOTALS = tuple((name, COUNT_INDEX[name]) for name in TOTAL_FIELDS)
-_ACTIVES = tuple((name, COUNT_INDEX[name]) for name in ACTIVE_FIELDS)
-# KPI code -> (numerator count indexes, denominator count indexes)
-_KPI_INDEXES = tuple(
-    (code, tuple(COUNT_INDEX[f] for f in numerator), tuple(COUNT_INDEX[f] for f in denominator))
-    for code, (numerator, denominator) in KPI_FORMULAS.items()
-)
+# (active name, its index, its total's index) and (total name, its index)
+_ACTIVES = tuple((active, COUNT_INDEX[active], COUNT_INDEX[total]) for active, total in ACTIVE_TOTAL_PAIRS)
+_TOTALS = tuple((total, COUNT_INDEX[total]) for _active, total in ACTIVE_TOTAL_PAIRS)
 # The modified z-score (Iglewicz and Hoaglin): 0.6745 · |x − median| / MAD.
 MAD_SCALE = 0.6745
 # Organisations named in a file-level warning's sentence.
 EXAMPLES_SHOWN = 5
 # KPI changes are compared with their thresholds beyond this: 0.55 − 0.40 is 0.15000000000000002.
 EPSILON = 1e-9
+
+_I = COUNT_INDEX
+_SA, _ST, _UA, _UT, _PA, _PT, _OA, _OT, _MA, _MT = (
+    _I["staff_active"],
+    _I["staff_total"],
+    _I["students_active"],
+    _I["students_total"],
+    _I["parents_active"],
+    _I["parents_total"],
+    _I["officials_active"],
+    _I["officials_total"],
+    _I["sferum_max_only"],
+    _I["sferum_total"],
+)
+
+
+def kpi_pairs(c: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """(numerator, denominator) of each KPI of one row of counts, in KPI_CODES order. Unrolled:
+    it runs for every row of a file and of its history; checked against KPI_FORMULAS below."""
+    return (c[_SA], c[_ST]), (c[_UA] + c[_PA], c[_UT] + c[_PT]), (c[_OA], c[_OT]), (c[_MA], c[_MT])
+
+
+_PROBE = tuple(2**n for n in range(len(COUNT_FIELDS)))
+assert kpi_pairs(_PROBE) == tuple(
+    kpi_numbers(dict(zip(COUNT_FIELDS, _PROBE, strict=True)), code) for code in KPI_CODES
+), "kpi_pairs must follow KPI_FORMULAS"
+assert tuple(KPI_FORMULAS) == KPI_CODES
+_POSITIONS = range(len(KPI_CODES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +82,10 @@ class QualityThresholds:
     # last week is 0 now.
     drop_to_zero_min_previous: int = 5
     drop_to_zero_min_share: float = 0.05
-    # outlier: modified z-score above this, over this many weeks of the organisation's history,
-    # only with at least this many of them; and the value moved more than outlier_min_change
-    # (the rule when the MAD is 0, a floor otherwise); KPIs of fewer people than outlier_min_base,
-    # and kinds with fewer than outlier_min_peers organisations in the region-week, are not judged.
+    # outlier: modified z-score above outlier_z, the organisation's history over outlier_weeks
+    # (at least outlier_min_weeks of them), the deviation more than outlier_min_change (the whole
+    # rule when the spread is 0); KPIs of fewer people than outlier_min_base, and kinds with fewer
+    # than outlier_min_peers organisations in the region-week, are not judged.
     outlier_z: float = 3.5
     outlier_weeks: int = 8
     outlier_min_weeks: int = 4
@@ -78,8 +104,8 @@ class QualityThresholds:
 
         return cls(
             **{
-                field.name: type(field.default)(getattr(settings, f"QUALITY_{field.name.upper()}", field.default))
-                for field in fields(cls)
+                item.name: type(item.default)(getattr(settings, f"QUALITY_{item.name.upper()}", item.default))
+                for item in fields(cls)
             }
         )
 
@@ -98,23 +124,26 @@ class QualityRow:
     counts: tuple[int, ...]
 
 
+Counts = tuple[int, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class QualityHistory:
     """What the checks know of the stored data, for the file's regions and weeks.
 
-    ``previous``: (organisation pk, week) -> counts of the week before each of the file's weeks,
-    for every organisation of the file's regions. ``stored``: the same for the file's own weeks as
-    they stand before the file. ``organisations``: organisation pk -> (region id, kind), for every
-    organisation of the file's regions. ``window``: organisation pk -> week -> counts over the
-    ``outlier_weeks`` before the file's week, needed only for the outlier candidates. ``pace``:
-    (region id, week) -> KPI code -> the region's change of the week before (its KpiValue of the
-    week before less that of two weeks before), where both had data.
+    ``previous``: (region id, week of the file) -> organisation pk -> counts of the week before,
+    every organisation of the region that reported then. ``stored``: (organisation pk, week) ->
+    counts of the file's own region-weeks as they stand before the file. ``organisations``:
+    organisation pk -> (region id, kind) of the organisations in ``stored``. ``window``:
+    organisation pk -> week -> counts over the ``outlier_weeks`` before the file's week, needed only
+    for the outlier candidates. ``pace``: (region id, week of the file) -> KPI code -> the region's
+    change of the week before (its KpiValue of the week before less that of two weeks before).
     """
 
-    previous: dict[tuple[int, date], tuple[int, ...]]
-    stored: dict[tuple[int, date], tuple[int, ...]]
-    organisations: dict[int, tuple[int, str]]
-    window: dict[int, dict[date, tuple[int, ...]]] = field(default_factory=dict)
+    previous: dict[tuple[int, date], dict[int, Counts]]
+    stored: dict[tuple[int, date], Counts] = field(default_factory=dict)
+    organisations: dict[int, tuple[int, str]] = field(default_factory=dict)
+    window: dict[int, dict[date, Counts]] = field(default_factory=dict)
     pace: dict[tuple[int, date], dict[str, float]] = field(default_factory=dict)
 
 
@@ -128,8 +157,8 @@ class Section:
     region_id: int
     week: date
     rows: list[QualityRow]
-    stored: list[tuple[int, str, tuple[int, ...]]] = field(default_factory=list)
-    before: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    stored: list[tuple[int, str, Counts]] = field(default_factory=list)
+    before: dict[int, Counts] = field(default_factory=dict)
     pace: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -137,10 +166,11 @@ class Section:
         return self.week - timedelta(weeks=1)
 
 
-@dataclass(frozen=True, slots=True)
-class QualityWarning:
+class QualityWarning(NamedTuple):
     """One finding. ``column``: a count field, a KPI code, or "" for a whole section; ``previous``
-    and ``new``: counts, KPI values (fractions) or, for a section, numbers of rows."""
+    and ``new``: counts, KPI values (fractions) or, for a section, numbers of rows; ``detail``: what
+    else its sentence says. The sentence (``message``) is written when read, and the warning is a
+    tuple: a file of nonsense carries hundreds of thousands, of which a thousand of each are kept."""
 
     code: str
     region_id: int
@@ -148,75 +178,90 @@ class QualityWarning:
     column: str
     previous: float | None
     new: float | None
-    message: str
     org_pk: int | None = None
     org_id: str = ""
     name: str = ""
     line: int | None = None
+    detail: tuple = ()
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self.code](self)
+
+
+@dataclass(slots=True)
+class QualityFindings:
+    """What the checks found in a file: the first ``keep`` warnings of each code in the order found
+    (all of them when None), and how many of each code every region-week carries."""
+
+    keep: int | None = None
+    warnings: list[QualityWarning] = field(default_factory=list)
+    tallies: Counter = field(default_factory=Counter)  # (region id, week, code) -> count
+
+    def add(self, warnings: Iterable[QualityWarning]) -> None:
+        kept = Counter(warning.code for warning in self.warnings) if self.keep is not None else None
+        for warning in warnings:
+            self.tallies[(warning.region_id, warning.week, warning.code)] += 1
+            if kept is None:
+                self.warnings.append(warning)
+            elif kept[warning.code] < self.keep:
+                kept[warning.code] += 1
+                self.warnings.append(warning)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """{code: count} in WarningCode order, codes found only."""
+        per_code: Counter[str] = Counter()
+        for (_region, _week, code), count in self.tallies.items():
+            per_code[code] += count
+        return {code: per_code[code] for code in WarningCode.values if per_code[code]}
 
 
 def file_sections(rows: Iterable[QualityRow], history: QualityHistory) -> list[Section]:
     """The file's rows by (region, week), in file order, each with its region's stored rows of the
-    week (the file's organisations left out) and of the week before."""
+    week (the file's organisations left out), of the week before, and its pace."""
     grouped: dict[tuple[int, date], list[QualityRow]] = defaultdict(list)
     for row in rows:
         grouped[(row.region_id, row.week)].append(row)
-    in_file = {(row.org_pk, key[1]) for key, section in grouped.items() for row in section if row.org_pk is not None}
     stored: dict[tuple[int, date], list] = defaultdict(list)
-    for (org_pk, week), counts in history.stored.items():
-        region_kind = history.organisations.get(org_pk)
-        if region_kind is not None and (org_pk, week) not in in_file:
-            stored[(region_kind[0], week)].append((org_pk, region_kind[1], counts))
-    before: dict[tuple[int, date], dict] = defaultdict(dict)
-    for (org_pk, week), counts in history.previous.items():
-        region_kind = history.organisations.get(org_pk)
-        if region_kind is not None:
-            before[(region_kind[0], week + timedelta(weeks=1))][org_pk] = counts
+    if history.stored:
+        in_file = {(row.org_pk, week) for (_region, week), section in grouped.items() for row in section}
+        for (org_pk, week), counts in history.stored.items():
+            region_kind = history.organisations.get(org_pk)
+            if region_kind is not None and (org_pk, week) not in in_file:
+                stored[(region_kind[0], week)].append((org_pk, region_kind[1], counts))
     return [
         Section(
             region_id,
             week,
             section,
             stored.get((region_id, week), []),
-            before.get((region_id, week), {}),
+            history.previous.get((region_id, week), {}),
             history.pace.get((region_id, week), {}),
         )
         for (region_id, week), section in grouped.items()
     ]
 
 
-def kpi_values(counts: Sequence[int]) -> list[tuple[str, int, int]]:
-    """(code, numerator, denominator) of the four KPIs of one row of counts."""
-    return [
-        (code, sum(counts[i] for i in numerator), sum(counts[i] for i in denominator))
-        for code, numerator, denominator in _KPI_INDEXES
-    ]
-
-
 # --- row checks ---------------------------------------------------------------------------------
 
 
-def base_jump(row: QualityRow, previous: Sequence[int], thresholds: QualityThresholds) -> list[QualityWarning]:
+def base_jump(row: QualityRow, previous: Counts, thresholds: QualityThresholds) -> list[QualityWarning]:
     """Each total (staff, students, parents, officials, Sferum users) that changed from the
     organisation's previous week by more than ``base_jump_share`` AND more than ``base_jump_people``."""
-    found = []
     share, people = thresholds.base_jump_share, thresholds.base_jump_people
     counts = row.counts
-    for name, index in _TOTALS:
-        old, new = previous[index], counts[index]
-        change = abs(new - old)
-        if change > people and change > share * old:
-            message = _("«%(column)s»: %(old)s → %(new)s (%(change)s за неделю). Проверьте численность.") % {
-                "column": column_label(name),
-                "old": old,
-                "new": new,
-                "change": _relative_change(old, new),
-            }
-            found.append(_row_warning(WarningCode.BASE_JUMP, row, name, old, new, message))
-    return found
+    return [
+        # Positional: a file of nonsense has a jump in nearly every total of every row.
+        QualityWarning(
+            WarningCode.BASE_JUMP, row.region_id, row.week, name, old, new, row.org_pk, row.org_id, row.name, row.line
+        )
+        for name, index in _TOTALS
+        if (change := abs((new := counts[index]) - (old := previous[index]))) > people and change > share * old
+    ]
 
 
-def drop_to_zero(row: QualityRow, previous: Sequence[int], thresholds: QualityThresholds) -> list[QualityWarning]:
+def drop_to_zero(row: QualityRow, previous: Counts, thresholds: QualityThresholds) -> list[QualityWarning]:
     """Each active count (and users only in MAX) that was at least ``drop_to_zero_min_previous``
     people and ``drop_to_zero_min_share`` of its total last week and is 0 now: a column left empty
     takes away a real share of the base, while a count of a few people (one official of three, a
@@ -224,14 +269,10 @@ def drop_to_zero(row: QualityRow, previous: Sequence[int], thresholds: QualityTh
     found = []
     counts = row.counts
     minimum, share = max(1, thresholds.drop_to_zero_min_previous), thresholds.drop_to_zero_min_share
-    for (name, index), (_total, total_index) in zip(_ACTIVES, _TOTALS, strict=True):
+    for name, index, total_index in _ACTIVES:
         old = previous[index]
         if old >= minimum and counts[index] == 0 and old >= share * previous[total_index]:
-            message = _("«%(column)s»: %(old)s на прошлой неделе, 0 сейчас. Не остался ли столбец пустым?") % {
-                "column": column_label(name),
-                "old": old,
-            }
-            found.append(_row_warning(WarningCode.DROP_TO_ZERO, row, name, old, 0, message))
+            found.append(_row_warning(WarningCode.DROP_TO_ZERO, row, name, old, 0))
     return found
 
 
@@ -246,20 +287,10 @@ def same_as_previous(section: Section, thresholds: QualityThresholds) -> list[Qu
         return []
     before = section.before
     equal = [row for row in section.rows if row.org_pk is not None and before.get(row.org_pk) == row.counts]
-    share = len(equal) / len(section.rows)
-    if not equal or share < thresholds.same_as_previous_share:
+    if not equal or len(equal) < thresholds.same_as_previous_share * len(section.rows) - EPSILON:
         return []
-    message = _(
-        "%(equal)s из %(rows)s строк (%(share)s) до последней цифры совпадают с данными тех же организаций "
-        "за неделю с %(before)s: похоже, повторно отправлен файл прошлой недели. Например: %(examples)s."
-    ) % {
-        "equal": len(equal),
-        "rows": len(section.rows),
-        "share": _percent(share, digits=0),
-        "before": section.previous_week.strftime("%d.%m.%Y"),
-        "examples": _examples(equal),
-    }
-    return [_row_warning(WarningCode.SAME_AS_PREVIOUS, equal[0], "", len(equal), len(section.rows), message)]
+    detail = (section.previous_week, _examples(equal))
+    return [_row_warning(WarningCode.SAME_AS_PREVIOUS, equal[0], "", len(equal), len(section.rows), detail)]
 
 
 def identical_rows(section: Section, thresholds: QualityThresholds) -> list[QualityWarning]:
@@ -267,26 +298,23 @@ def identical_rows(section: Section, thresholds: QualityThresholds) -> list[Qual
     copied down a sheet). Rows of all zeros are left out: before the move many organisations
     honestly report nothing, and a zero row says nothing about copying. One warning per set of
     equal rows, shown with the first of them."""
-    groups: dict[tuple[int, ...], list[QualityRow]] = defaultdict(list)
+    repeated = {
+        counts
+        for counts, times in Counter(row.counts for row in section.rows).items()
+        if times >= thresholds.identical_rows and any(counts)
+    }
+    if not repeated:
+        return []
+    groups: dict[Counts, list[QualityRow]] = defaultdict(list)
     for row in section.rows:
-        if any(row.counts):
+        if row.counts in repeated:
             groups[row.counts].append(row)
     found = []
-    for counts, group in groups.items():
+    for group in groups.values():
         organisations = len({row.org_pk or row.org_id for row in group})
-        if organisations < thresholds.identical_rows:
-            continue
-        message = _(
-            "У %(n)s организаций одинаковые значения всех показателей (работников %(staff)s, обучающихся "
-            "%(students)s, родителей %(parents)s): не скопированы ли строки? Например: %(examples)s."
-        ) % {
-            "n": organisations,
-            "staff": counts[COUNT_INDEX["staff_total"]],
-            "students": counts[COUNT_INDEX["students_total"]],
-            "parents": counts[COUNT_INDEX["parents_total"]],
-            "examples": _examples(group),
-        }
-        found.append(_row_warning(WarningCode.IDENTICAL_ROWS, group[0], "", None, organisations, message))
+        if organisations >= thresholds.identical_rows:
+            detail = (_examples(group),)
+            found.append(_row_warning(WarningCode.IDENTICAL_ROWS, group[0], "", None, organisations, detail))
     return found
 
 
@@ -306,25 +334,16 @@ def region_swing(section: Section, thresholds: QualityThresholds) -> list[Qualit
     now = _kpi_sums([row.counts for row in section.rows] + [counts for _pk, _kind, counts in section.stored])
     then = _kpi_sums(section.before.values())
     found = []
-    for code, (numerator, denominator) in now.items():
-        old_numerator, old_denominator = then[code]
+    for code, (numerator, denominator), (old_numerator, old_denominator) in zip(KPI_CODES, now, then, strict=True):
         if not denominator or not old_denominator:
             continue
         new, old = numerator / denominator, old_numerator / old_denominator
-        pace = section.pace.get(code, 0.0)
-        if _beyond(new - old, thresholds.region_swing) and _beyond(new - old - pace, thresholds.region_swing):
-            message = _(
-                "Показатель региона «%(kpi)s» с этим файлом — %(new)s, неделей раньше — %(old)s "
-                "(%(delta)s п. п. за неделю; неделей раньше %(pace)s п. п.)."
-            ) % {
-                "kpi": KpiCode(code).label,
-                "new": _percent(new),
-                "old": _percent(old),
-                "delta": _points(new - old),
-                "pace": _points(pace) if code in section.pace else "—",
-            }
+        pace = section.pace.get(code)
+        if _beyond(new - old, thresholds.region_swing) and _beyond(new - old - (pace or 0.0), thresholds.region_swing):
             found.append(
-                QualityWarning(WarningCode.REGION_SWING, section.region_id, section.week, code, old, new, message)
+                QualityWarning(
+                    WarningCode.REGION_SWING, section.region_id, section.week, code, old, new, detail=(pace,)
+                )
             )
     return found
 
@@ -336,45 +355,56 @@ Candidates = dict[tuple[int, str], tuple[float, float]]
 
 
 def outlier_candidates(section: Section, thresholds: QualityThresholds) -> Candidates:
-    """The file's (organisation, KPI) whose change since last week differs from the median change
-    of their peers (the region's organisations of the same kind this week, the file's and the stored
-    ones) by more than ``outlier_min_change``, with the peers' median change and its spread.
+    """The file's (organisation, KPI) whose change since last week is itself an outlier among its
+    peers' changes (the region's organisations of the same kind this week, the file's and the stored
+    ones): more than ``outlier_min_change`` from their median change, and a modified z-score above
+    ``outlier_z`` against their spread; with that median and spread.
 
     Only these can be outliers (see ``outliers``), so only their history needs reading: a file of
-    plausible rows has a handful."""
-    changes: dict[tuple[str, str], list[float]] = defaultdict(list)
-    moves = []
+    plausible rows has a handful, and a file of random numbers (whose peers' spread is wide) few."""
     minimum = thresholds.outlier_min_base
-    current = [(row.org_pk, row.kind, row.counts, True) for row in section.rows if row.org_pk is not None]
-    current += [(org_pk, kind, counts, False) for org_pk, kind, counts in section.stored]
-    for org_pk, kind, counts, in_file in current:
-        last = section.before.get(org_pk)
+    # kind -> ([changes of each KPI], [their organisations, None for the stored ones])
+    groups: dict[str, tuple[list[list[float]], list[list[int | None]]]] = {}
+    before = section.before
+    entries = [(row.org_pk, row.kind, row.counts, row.org_pk) for row in section.rows if row.org_pk is not None]
+    entries += [(org_pk, kind, counts, None) for org_pk, kind, counts in section.stored]
+    for org_pk, kind, counts, owner in entries:
+        last = before.get(org_pk)
         if last is None:
             continue
-        for (code, numerator, denominator), (_code, old_numerator, old_denominator) in zip(
-            kpi_values(counts), kpi_values(last), strict=True
-        ):
+        group = groups.get(kind)
+        if group is None:
+            group = groups[kind] = ([[] for _code in KPI_CODES], [[] for _code in KPI_CODES])
+        values, owners = group
+        now, then = kpi_pairs(counts), kpi_pairs(last)
+        for position in _POSITIONS:
+            numerator, denominator = now[position]
+            old_numerator, old_denominator = then[position]
             if denominator >= minimum and old_denominator >= minimum:
-                change = numerator / denominator - old_numerator / old_denominator
-                changes[(kind, code)].append(change)
-                if in_file:
-                    moves.append((org_pk, kind, code, change))
-    shifts = {}
-    for key, values in changes.items():
-        if len(values) >= thresholds.outlier_min_peers:
-            shift = _median(values)
-            shifts[key] = (shift, _median([abs(value - shift) for value in values]))
+                values[position].append(numerator / denominator - old_numerator / old_denominator)
+                owners[position].append(owner)
     candidates = {}
-    for org_pk, kind, code, change in moves:
-        shift = shifts.get((kind, code))
-        if shift is not None and _beyond(change - shift[0], thresholds.outlier_min_change):
-            candidates[(org_pk, code)] = shift
+    floor = thresholds.outlier_min_change + EPSILON
+    for values_by_kpi, owners_by_kpi in groups.values():
+        for position in _POSITIONS:
+            values = values_by_kpi[position]
+            if len(values) < thresholds.outlier_min_peers:
+                continue
+            shift = _median(values)
+            spread = _median([abs(value - shift) for value in values])
+            # |change − shift| beyond the floor and, against the spread, a z-score above outlier_z
+            reach = max(floor, thresholds.outlier_z * spread / MAD_SCALE) if spread else floor
+            low, high = shift - reach, shift + reach
+            code = KPI_CODES[position]
+            for value, owner in zip(values, owners_by_kpi[position], strict=True):
+                if (value < low or value > high) and owner is not None:
+                    candidates[(owner, code)] = (shift, spread)
     return candidates
 
 
 def outliers(
     section: Section,
-    window: dict[int, dict[date, tuple[int, ...]]],
+    window: dict[int, dict[date, Counts]],
     thresholds: QualityThresholds,
     candidates: Candidates | None = None,
 ) -> list[QualityWarning]:
@@ -385,6 +415,8 @@ def outliers(
     z = 0.6745 · |x − s − m| / max(MAD, the spread of the peers' changes). Flagged when z >
     ``outlier_z`` and |x − s − m| > ``outlier_min_change``; when both spreads are 0 (identical
     numbers week after week, where DHIS2's score is 0 and never flags) the change alone decides.
+    Only the candidates are judged: the organisations whose change since last week is itself an
+    outlier among their peers' changes (``outlier_candidates``).
 
     Why the peers: a score of one organisation alone flags every organisation of a region at once
     when the whole region moves together (the New Year and summer dips, the mass move itself),
@@ -392,53 +424,37 @@ def outliers(
     judged: fewer than ``outlier_min_weeks`` weeks of history; a KPI of fewer than
     ``outlier_min_base`` people (one person in a team of five is 20 p.p.); a kind with fewer than
     ``outlier_min_peers`` organisations reporting in the region-week; an organisation without last
-    week; a value that did not move unlike its peers since last week (a new level held for a second
-    week was flagged in the week it appeared)."""
+    week; a value that moved with its peers since last week (a new level held for a second week was
+    flagged in the week it appeared)."""
     if candidates is None:
         candidates = outlier_candidates(section, thresholds)
     if not candidates:
         return []
     days = [section.week - timedelta(weeks=n) for n in range(thresholds.outlier_weeks, 0, -1)]
+    wanted = {org_pk for org_pk, _code in candidates}
     found = []
     for row in section.rows:
-        if row.org_pk is None:
+        if row.org_pk not in wanted:
             continue
         weeks = window.get(row.org_pk, {})
-        for code, numerator, denominator in kpi_values(row.counts):
+        history = [kpi_pairs(weeks[day]) for day in days if day in weeks]
+        for position, (numerator, denominator) in enumerate(kpi_pairs(row.counts)):
+            code = KPI_CODES[position]
             shift = candidates.get((row.org_pk, code))
             if shift is None or denominator < thresholds.outlier_min_base:
                 continue
-            series = [value for value in (_kpi_value(weeks.get(day), code) for day in days) if value is not None]
+            series = [pairs[position][0] / pairs[position][1] for pairs in history if pairs[position][1]]
             if len(series) < thresholds.outlier_min_weeks:
                 continue
             median = _median(series)
             mad = _median([abs(value - median) for value in series])
             value = numerator / denominator
             deviation = value - shift[0] - median
-            if not _beyond(deviation, thresholds.outlier_min_change):
-                continue
-            scale = max(mad, shift[1])
-            if scale and MAD_SCALE * abs(deviation) / scale <= thresholds.outlier_z:
-                continue
-            found.append(_outlier_warning(row, code, value, median, shift[0], len(series)))
+            if _beyond(deviation, thresholds.outlier_min_change) and _far(
+                deviation, max(mad, shift[1]), thresholds.outlier_z
+            ):
+                found.append(_row_warning(WarningCode.OUTLIER, row, code, median, value, (shift[0], len(series))))
     return found
-
-
-def _outlier_warning(row: QualityRow, code: str, value: float, median: float, shift: float, weeks: int):
-    if abs(shift) >= 0.005:
-        peers = _("у организаций того же типа в регионе за неделю %(shift)s п. п.") % {"shift": _points(shift)}
-    else:
-        peers = _("у организаций того же типа в регионе без заметных изменений")
-    message = _(
-        "«%(kpi)s»: %(value)s при обычных для организации %(median)s (медиана за %(weeks)s нед.; %(peers)s)."
-    ) % {
-        "kpi": KpiCode(code).label,
-        "value": _percent(value),
-        "median": _percent(median),
-        "weeks": weeks,
-        "peers": peers,
-    }
-    return _row_warning(WarningCode.OUTLIER, row, code, median, value, message)
 
 
 # --- the whole file -----------------------------------------------------------------------------
@@ -447,7 +463,7 @@ def _outlier_warning(row: QualityRow, code: str, value: float, median: float, sh
 def section_warnings(
     section: Section,
     thresholds: QualityThresholds,
-    window: dict[int, dict[date, tuple[int, ...]]],
+    window: dict[int, dict[date, Counts]],
     candidates: Candidates | None = None,
 ) -> list[QualityWarning]:
     """Every check on one section."""
@@ -457,7 +473,7 @@ def section_warnings(
     before = section.before
     for row in section.rows:
         last = before.get(row.org_pk) if row.org_pk is not None else None
-        if last is not None:
+        if last is not None and last != row.counts:
             found += base_jump(row, last, thresholds)
             found += drop_to_zero(row, last, thresholds)
     found += outliers(section, window, thresholds, candidates)
@@ -472,6 +488,84 @@ def quality_check(
     for section in file_sections(rows, history):
         found += section_warnings(section, thresholds, history.window)
     return found
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+def _same_as_previous_message(w: QualityWarning) -> str:
+    before, examples = w.detail
+    return _(
+        "%(equal)s из %(rows)s строк (%(share)s) до последней цифры совпадают с данными тех же организаций "
+        "за неделю с %(before)s: похоже, повторно отправлен файл прошлой недели. Например: %(examples)s."
+    ) % {
+        "equal": int(w.previous),
+        "rows": int(w.new),
+        "share": _percent(w.previous / w.new, digits=0),
+        "before": before.strftime("%d.%m.%Y"),
+        "examples": examples,
+    }
+
+
+def _base_jump_message(w: QualityWarning) -> str:
+    return _("«%(column)s»: %(old)s → %(new)s (%(change)s за неделю). Проверьте численность.") % {
+        "column": column_label(w.column),
+        "old": int(w.previous),
+        "new": int(w.new),
+        "change": _relative_change(w.previous, w.new),
+    }
+
+
+def _drop_to_zero_message(w: QualityWarning) -> str:
+    return _("«%(column)s»: %(old)s на прошлой неделе, 0 сейчас. Не остался ли столбец пустым?") % {
+        "column": column_label(w.column),
+        "old": int(w.previous),
+    }
+
+
+def _outlier_message(w: QualityWarning) -> str:
+    shift, weeks = w.detail
+    if abs(shift) >= 0.005:
+        peers = _("у организаций того же типа в регионе за неделю %(shift)s п. п.") % {"shift": _points(shift)}
+    else:
+        peers = _("у организаций того же типа в регионе без заметных изменений")
+    return _("«%(kpi)s»: %(value)s при обычных для организации %(median)s (медиана за %(weeks)s нед.; %(peers)s).") % {
+        "kpi": KpiCode(w.column).label,
+        "value": _percent(w.new),
+        "median": _percent(w.previous),
+        "weeks": weeks,
+        "peers": peers,
+    }
+
+
+def _identical_rows_message(w: QualityWarning) -> str:
+    return _(
+        "У %(n)s организаций одинаковые значения всех показателей: не скопированы ли строки? Например: %(examples)s."
+    ) % {"n": int(w.new), "examples": w.detail[0]}
+
+
+def _region_swing_message(w: QualityWarning) -> str:
+    pace = w.detail[0] if w.detail else None
+    return _(
+        "Показатель региона «%(kpi)s» с этим файлом — %(new)s, неделей раньше — %(old)s "
+        "(%(delta)s п. п. за неделю; неделей раньше %(pace)s п. п.)."
+    ) % {
+        "kpi": KpiCode(w.column).label,
+        "new": _percent(w.new),
+        "old": _percent(w.previous),
+        "delta": _points(w.new - w.previous),
+        "pace": _points(pace) if pace is not None else "—",
+    }
+
+
+_MESSAGES = {
+    WarningCode.SAME_AS_PREVIOUS: _same_as_previous_message,
+    WarningCode.BASE_JUMP: _base_jump_message,
+    WarningCode.DROP_TO_ZERO: _drop_to_zero_message,
+    WarningCode.OUTLIER: _outlier_message,
+    WarningCode.IDENTICAL_ROWS: _identical_rows_message,
+    WarningCode.REGION_SWING: _region_swing_message,
+}
 
 
 def warning_explanation(code: str, thresholds: QualityThresholds) -> str:
@@ -514,27 +608,21 @@ def warning_explanation(code: str, thresholds: QualityThresholds) -> str:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _kpi_sums(rows: Iterable[Sequence[int]]) -> dict[str, tuple[int, int]]:
-    totals = [0] * len(COUNT_FIELDS)
-    for counts in rows:
-        for index, value in enumerate(counts):
-            totals[index] += value
-    return {code: (numerator, denominator) for code, numerator, denominator in kpi_values(totals)}
-
-
-def _kpi_value(counts: Sequence[int] | None, code: str) -> float | None:
-    if counts is None:
-        return None
-    for kpi, numerator, denominator in _KPI_INDEXES:
-        if kpi == code:
-            below = sum(counts[i] for i in denominator)
-            return sum(counts[i] for i in numerator) / below if below else None
-    raise KeyError(code)
+def _kpi_sums(rows: Iterable[Counts]) -> tuple[tuple[int, int], ...]:
+    """(numerator, denominator) of each KPI over several rows, in KPI_CODES order."""
+    columns = [sum(column) for column in zip(*rows, strict=True)]
+    return kpi_pairs(columns) if columns else tuple((0, 0) for _code in KPI_CODES)
 
 
 def _beyond(change: float, limit: float) -> bool:
     """|change| > limit, for fractions computed in floating point."""
     return abs(change) > limit + EPSILON
+
+
+def _far(deviation: float, spread: float, z: float) -> bool:
+    """The modified z-score 0.6745 · |deviation| / spread is above ``z``; any deviation when the
+    spread is 0 (its size is judged by the caller)."""
+    return not spread or MAD_SCALE * abs(deviation) / spread > z
 
 
 def _median(values: Sequence[float]) -> float:
@@ -543,7 +631,7 @@ def _median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _row_warning(code, row: QualityRow, column: str, previous, new, message: str) -> QualityWarning:
+def _row_warning(code, row: QualityRow, column: str, previous, new, detail: tuple = ()) -> QualityWarning:
     return QualityWarning(
         code,
         row.region_id,
@@ -551,17 +639,12 @@ def _row_warning(code, row: QualityRow, column: str, previous, new, message: str
         column,
         previous,
         new,
-        message,
         org_pk=row.org_pk,
         org_id=row.org_id,
         name=row.name,
         line=row.line,
+        detail=detail,
     )
-
-
-def _section_warning(code, example: QualityRow, column: str, previous, new, message: str) -> QualityWarning:
-    """A warning about a whole section, shown with one of its rows as the example."""
-    return _row_warning(code, example, column, previous, new, message)
 
 
 def _examples(rows: Sequence[QualityRow]) -> str:
@@ -578,7 +661,7 @@ def _points(value: float, *, sign: bool = True) -> str:
     return text.replace("-", "−")
 
 
-def _relative_change(old: int, new: int) -> str:
+def _relative_change(old: float, new: float) -> str:
     if not old:
         return _("с нуля")
     return f"{(new - old) / old * 100:+.0f} %".replace("-", "−")

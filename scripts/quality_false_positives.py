@@ -30,7 +30,7 @@ django.setup()
 from metrics.counts import COUNT_FIELDS  # noqa: E402
 from metrics.models import WeeklySnapshot  # noqa: E402
 from metrics.quality import QualityRow, QualityThresholds  # noqa: E402
-from metrics.services.quality import _organisations_read, quality_rows_check  # noqa: E402
+from metrics.services.quality import organisations_read, quality_rows_check  # noqa: E402
 from regions.models import Organisation  # noqa: E402
 
 SECTION_CODES = ("same_as_previous", "identical_rows", "region_swing")
@@ -40,7 +40,7 @@ def main() -> None:
     thresholds = QualityThresholds.from_settings()
     started = time.perf_counter()
     regions = sorted(set(Organisation.objects.values_list("region_id", flat=True)))
-    organisations, names = _organisations_read(regions)
+    organisations = organisations_read(regions)
     org_ids = dict(Organisation.objects.values_list("id", "org_id"))
     by_region_week = defaultdict(list)
     for organisation_id, region_id, week, *counts in WeeklySnapshot.objects.order_by(
@@ -63,7 +63,7 @@ def main() -> None:
                     line=line,
                     org_pk=pk,
                     org_id=org_ids[pk],
-                    name=names[pk],
+                    name="",
                     kind=organisations[pk][1],
                     region_id=region_id,
                     week=week,
@@ -71,7 +71,8 @@ def main() -> None:
                 )
                 for line, (pk, counts) in enumerate(snapshots, start=2)
             ]
-            for warning in quality_rows_check(rows=rows, stored={}, organisations=organisations, thresholds=thresholds):
+            findings = quality_rows_check(rows=rows, stored={}, organisations=organisations, thresholds=thresholds)
+            for warning in findings.warnings:
                 examples.setdefault(warning.code, warning.message)
                 if warning.code in SECTION_CODES:
                     if (region_id, week) not in flagged_sections[warning.code]:

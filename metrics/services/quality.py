@@ -3,7 +3,8 @@ number of queries whatever the file's size, the pure checks of metrics.quality r
 findings stored with the upload (bounded, their totals exact), the codes an administrator made
 blocking, and a ministry user's explanation of a warning (kept in the admin's audit trail)."""
 
-from collections import Counter, defaultdict
+import time
+from collections import defaultdict
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -23,10 +24,10 @@ from ..counts import COUNT_FIELDS
 from ..kpi import KPI_CODES
 from ..models import KpiValue, Upload, UploadWarning, UploadWarningCount, WarningRule, WeeklySnapshot
 from ..quality import (
+    QualityFindings,
     QualityHistory,
     QualityRow,
     QualityThresholds,
-    QualityWarning,
     file_sections,
     outlier_candidates,
     section_warnings,
@@ -39,15 +40,16 @@ WINDOW_BY_ORGANISATION_MAX = 2000
 EXPLANATION_MAX = 2000
 
 
-def upload_quality_check(*, upload: Upload, valid: list[ValidRow], existing: dict) -> list[QualityWarning]:
-    """Every data-quality warning of a validated file, before anything is saved (a dry run too).
+def upload_quality_check(*, upload: Upload, valid: list[ValidRow], existing: dict) -> QualityFindings:
+    """The data-quality warnings of a validated file, before anything is saved (a dry run too): the
+    first QUALITY_WARNINGS_STORED_PER_CODE of each code, and how many of each every region-week has.
 
     ``existing``: (organisation id, week) -> (counts, upload id) of the file's region-weeks as
     stored, which the import has read already."""
     if not valid:
-        return []
+        return QualityFindings()
     region_ids = sorted({valid_row.region_id for valid_row in valid})
-    organisations, names = _organisations_read(region_ids)
+    organisations = organisations_read(region_ids)
     rows = []
     for valid_row in valid:
         known = valid_row.organisation.id if valid_row.organisation else None
@@ -57,7 +59,7 @@ def upload_quality_check(*, upload: Upload, valid: list[ValidRow], existing: dic
                 line=valid_row.row.line,
                 org_pk=known,
                 org_id=valid_row.row.org_id,
-                name=names.get(known, "") if known is not None else valid_row.row.org_name,
+                name=valid_row.row.org_name,
                 kind=registered[1] if registered else valid_row.row.org_kind or "",
                 region_id=valid_row.region_id,
                 week=valid_row.week,
@@ -65,7 +67,9 @@ def upload_quality_check(*, upload: Upload, valid: list[ValidRow], existing: dic
             )
         )
     stored = {key: counts for key, (counts, _upload_id) in existing.items()}
-    return quality_rows_check(rows=rows, stored=stored, organisations=organisations)
+    return quality_rows_check(
+        rows=rows, stored=stored, organisations=organisations, keep=settings.QUALITY_WARNINGS_STORED_PER_CODE
+    )
 
 
 def quality_rows_check(
@@ -74,20 +78,26 @@ def quality_rows_check(
     stored: dict[tuple[int, date], tuple[int, ...]],
     organisations: dict[int, tuple[int, str]] | None = None,
     thresholds: QualityThresholds | None = None,
-) -> list[QualityWarning]:
+    keep: int | None = None,
+    timings: dict[str, float] | None = None,
+) -> QualityFindings:
     """The checks of metrics.quality on rows as a file would bring them. ``stored``: (organisation
     id, week) -> counts of the rows' region-weeks as they stand; ``organisations``: pk -> (region
-    id, kind) of every organisation of the rows' regions (read when not given).
+    id, kind) of every organisation of the rows' regions (read when not given); ``keep``: how many
+    warnings of each code to keep (all when None; every one is counted).
 
     Four queries at most whatever the number of rows: the organisations, the regions' snapshots of
     the week before, their KPI values of the two weeks before, and the weeks of history of the few
-    rows the outlier check examines."""
+    rows the outlier check examines. ``timings`` (the benchmark's) receives the seconds spent
+    reading ("read") and checking ("check")."""
+    findings = QualityFindings(keep=keep)
     if not rows:
-        return []
+        return findings
+    started = time.perf_counter()
     thresholds = thresholds or QualityThresholds.from_settings()
     region_ids = sorted({row.region_id for row in rows})
     if organisations is None:
-        organisations, _names = _organisations_read(region_ids)
+        organisations = organisations_read(region_ids)
     weeks = sorted({row.week for row in rows})
     history = QualityHistory(
         previous=_previous_read(region_ids, weeks),
@@ -95,35 +105,40 @@ def quality_rows_check(
         organisations=organisations,
         pace=_pace_read(region_ids, weeks),
     )
+    read = time.perf_counter()
     sections = file_sections(rows, history)
     candidates = {(section.region_id, section.week): outlier_candidates(section, thresholds) for section in sections}
+    checked = time.perf_counter()
     window = _window_read(candidates, weeks, thresholds)
-    found = []
+    window_read = time.perf_counter()
     for section in sections:
-        found += section_warnings(section, thresholds, window, candidates[(section.region_id, section.week)])
-    return found
+        findings.add(section_warnings(section, thresholds, window, candidates[(section.region_id, section.week)]))
+    if timings is not None:
+        finished = time.perf_counter()
+        timings["read"] = (read - started) + (window_read - checked)
+        timings["check"] = (checked - read) + (finished - window_read)
+    return findings
 
 
-def _organisations_read(region_ids: list[int]) -> tuple[dict[int, tuple[int, str]], dict[int, str]]:
-    """pk -> (region id, kind) and pk -> name of every organisation of the regions (one query)."""
-    organisations, names = {}, {}
-    for pk, region_id, kind, name in (
-        Organisation.objects.filter(region_id__in=region_ids).order_by().values_list("id", "region_id", "kind", "name")
-    ):
-        organisations[pk] = (region_id, kind)
-        names[pk] = name
-    return organisations, names
+def organisations_read(region_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """pk -> (region id, kind) of every organisation of the regions (one query)."""
+    rows = Organisation.objects.filter(region_id__in=region_ids).order_by().values_list("id", "region_id", "kind")
+    return {pk: (region_id, kind) for pk, region_id, kind in rows}
 
 
-def _previous_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], tuple[int, ...]]:
-    """(organisation id, week) -> counts of the regions' snapshots of the week before each week (one query)."""
-    before = [week - timedelta(weeks=1) for week in weeks]
+def _previous_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict[int, tuple[int, ...]]]:
+    """(region id, week) -> organisation id -> counts of the regions' snapshots of the week before
+    each of the weeks (one query)."""
+    after = {week - timedelta(weeks=1): week for week in weeks}
     rows = (
-        WeeklySnapshot.objects.filter(week__in=before, region_id__in=region_ids)
+        WeeklySnapshot.objects.filter(week__in=sorted(after), region_id__in=region_ids)
         .order_by()
-        .values_list("organisation_id", "week", *COUNT_FIELDS)
+        .values_list("region_id", "week", "organisation_id", *COUNT_FIELDS)
     )
-    return {(organisation_id, week): tuple(counts) for organisation_id, week, *counts in rows}
+    previous: dict[tuple[int, date], dict[int, tuple[int, ...]]] = defaultdict(dict)
+    for region_id, week, organisation_id, *counts in rows:
+        previous[(region_id, after[week])][organisation_id] = tuple(counts)
+    return previous
 
 
 def _pace_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict[str, float]]:
@@ -171,44 +186,40 @@ def _window_read(
     return window
 
 
-def upload_warnings_save(*, upload: Upload, warnings: list[QualityWarning]) -> dict[str, int]:
-    """Store an upload's warnings: at most QUALITY_WARNINGS_STORED_PER_CODE of each code (the
-    first found), their exact totals per region, week and code, and per code on the upload
+def upload_warnings_save(*, upload: Upload, findings: QualityFindings) -> dict[str, int]:
+    """Store an upload's findings: the warnings kept (each with its organisation's registered name,
+    one query), their exact totals per region, week and code, and per code on the upload
     (``warning_counts``, saved by the caller). Returns those per-code totals."""
-    limit = settings.QUALITY_WARNINGS_STORED_PER_CODE
-    per_code: Counter[str] = Counter()
-    tallies: Counter[tuple[int, date, str]] = Counter()
-    kept = []
-    for warning in warnings:
-        per_code[warning.code] += 1
-        tallies[(warning.region_id, warning.week, warning.code)] += 1
-        if per_code[warning.code] <= limit:
-            kept.append(
-                UploadWarning(
-                    upload=upload,
-                    code=warning.code,
-                    organisation_id=warning.org_pk,
-                    org_id=warning.org_id[:64],
-                    name=warning.name[:500],
-                    region_id=warning.region_id,
-                    week=warning.week,
-                    line=warning.line,
-                    column=warning.column,
-                    previous=warning.previous,
-                    new=warning.new,
-                    message=warning.message,
-                )
+    registered = {warning.org_pk for warning in findings.warnings if warning.org_pk is not None}
+    names = dict(Organisation.objects.filter(id__in=sorted(registered)).values_list("id", "name")) if registered else {}
+    UploadWarning.objects.bulk_create(
+        [
+            UploadWarning(
+                upload=upload,
+                code=warning.code,
+                organisation_id=warning.org_pk,
+                org_id=warning.org_id[:64],
+                name=names.get(warning.org_pk, warning.name)[:500],
+                region_id=warning.region_id,
+                week=warning.week,
+                line=warning.line,
+                column=warning.column,
+                previous=warning.previous,
+                new=warning.new,
+                message=warning.message,
             )
-    UploadWarning.objects.bulk_create(kept, batch_size=1000)
+            for warning in findings.warnings
+        ],
+        batch_size=1000,
+    )
     UploadWarningCount.objects.bulk_create(
         [
             UploadWarningCount(upload=upload, region_id=region_id, week=week, code=code, total=total)
-            for (region_id, week, code), total in sorted(tallies.items())
+            for (region_id, week, code), total in sorted(findings.tallies.items())
         ]
     )
-    counts = {code: per_code[code] for code in WarningCode.values if per_code[code]}
-    upload.warning_counts = counts
-    return counts
+    upload.warning_counts = findings.counts
+    return upload.warning_counts
 
 
 def quality_blocking(*, counts: dict[str, int]) -> dict[str, int]:

@@ -231,8 +231,8 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     existing = snapshots_existing(pairs=pairs)
     # Checked against the organisations' history before anything is written, a dry run too; the
     # warnings are kept with the upload whatever its outcome.
-    warnings = upload_quality_check(upload=upload, valid=valid, existing=existing)
-    blocked = quality_blocking(counts=upload_warnings_save(upload=upload, warnings=warnings))
+    findings = upload_quality_check(upload=upload, valid=valid, existing=existing)
+    blocked = quality_blocking(counts=upload_warnings_save(upload=upload, findings=findings))
     _progress(upload.id, 70)
     # A dry run or a refused atomic file still reports the diff; its unknown organisations count
     # as new without being registered.

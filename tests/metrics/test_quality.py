@@ -323,11 +323,7 @@ def test_a_new_level_held_for_a_second_week_is_not_flagged_again():
 
 def test_quality_check_runs_every_check_on_every_region_week():
     rows = [row(1, counts(staff_total=1000)), row(2, counts(staff_active=0), region=8)]
-    history = QualityHistory(
-        previous={(1, BEFORE): counts(), (2, BEFORE): counts()},
-        stored={},
-        organisations={1: (REGION, "school"), 2: (8, "school")},
-    )
+    history = QualityHistory(previous={(REGION, WEEK): {1: counts()}, (8, WEEK): {2: counts()}})
     assert [(s.region_id, len(s.rows)) for s in file_sections(rows, history)] == [(REGION, 1), (8, 1)]
     found = quality_check(rows, history, T)
     assert [(w.region_id, w.code) for w in found] == [
@@ -367,9 +363,7 @@ def weeks_of_a_region(draw):
 
 def history_with(previous):
     return QualityHistory(
-        previous={(pk, BEFORE): values for pk, values in previous.items()},
-        stored={},
-        organisations=dict.fromkeys(previous, (REGION, "school")),
+        previous={(REGION, WEEK): previous},
         window={pk: {BEFORE - timedelta(weeks=n): values for n in range(8)} for pk, values in previous.items()},
     )
 

@@ -249,10 +249,10 @@ def organisations_with_history(count: int, *, weeks: int = 9) -> list[QualityRow
 def test_the_history_read_takes_the_same_queries_for_50_and_500_rows(django_assert_max_num_queries):
     small = organisations_with_history(50)
     with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(4):
-        found = quality_rows_check(rows=small, stored={})
+        found = quality_rows_check(rows=small, stored={}).warnings
     assert [(w.code, w.org_id) for w in found] == [(WarningCode.OUTLIER, "Q50-0")]
     Organisation.objects.all().delete()
     large = organisations_with_history(500)
     with django_assert_max_num_queries(len(queries)):
-        found = quality_rows_check(rows=large, stored={})
+        found = quality_rows_check(rows=large, stored={}).warnings
     assert [(w.code, w.org_id) for w in found] == [(WarningCode.OUTLIER, "Q500-0")]
