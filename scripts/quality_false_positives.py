@@ -11,13 +11,18 @@ curves with weekly noise, seasonal dips and a mass move, so every warning here i
     DATABASE_URL=sqlite:////tmp/q_demo.sqlite3 .venv/bin/python scripts/quality_false_positives.py
 
 Prints, per code, the share of organisation-weeks flagged (region-weeks for the section checks)
-and the weeks with most of them. Reads only; writes nothing.
+and the weeks with most of them; then, as a check of the checks, how often each kind of error
+planted into a sample of region-weeks after the move (``--inject N``, default 300) is caught by the
+code meant for it. Reads only; writes nothing.
 """
 
+import argparse
 import os
+import random
 import sys
 import time
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,9 +39,15 @@ from metrics.services.quality import organisations_read, quality_rows_check  # n
 from regions.models import Organisation  # noqa: E402
 
 SECTION_CODES = ("same_as_previous", "identical_rows", "region_swing")
+# The demo's mass move is over by then: the planted errors land on settled numbers.
+AFTER_THE_MOVE = date(2025, 11, 17)
+INDEX = {name: index for index, name in enumerate(COUNT_FIELDS)}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inject", type=int, default=300, help="region-weeks to plant errors into (0: none)")
+    inject = parser.parse_args().inject
     thresholds = QualityThresholds.from_settings()
     started = time.perf_counter()
     regions = sorted(set(Organisation.objects.values_list("region_id", flat=True)))
@@ -99,6 +110,71 @@ def main() -> None:
     print(f"  any organisation-level warning: {len(any_org)} of {org_weeks} = {100 * len(any_org) / org_weeks:.3f} %")
     for code, message in examples.items():
         print(f"  e.g. {code}: {message}")
+    if inject:
+        planted(by_region_week, organisations, org_ids, thresholds, sample=inject)
+
+
+def with_counts(counts, **changes):
+    values = list(counts)
+    for name, value in changes.items():
+        values[INDEX[name]] = value
+    return tuple(values)
+
+
+def first_row(rows, **scale):
+    """The rows with one count of the first row changed: {name: function of the old value}."""
+    pk, counts = rows[0]
+    return [(pk, with_counts(counts, **{name: f(counts[INDEX[name]]) for name, f in scale.items()})), *rows[1:]]
+
+
+# error -> (the code meant to catch it, how to plant it: (the region-week's rows, the week before's) -> rows)
+ERRORS = {
+    "last week's file sent again": ("same_as_previous", lambda rows, before: list(before)),
+    "students total ×10 in one row": (
+        "base_jump",
+        lambda rows, before: first_row(rows, students_total=lambda v: v * 10),
+    ),
+    "parents active left empty in one row": (
+        "drop_to_zero",
+        lambda rows, before: first_row(rows, parents_active=lambda v: 0),
+    ),
+    "staff active a third of itself in one row": (
+        "outlier",
+        lambda rows, before: first_row(rows, staff_active=lambda v: v // 3),
+    ),
+    "one row copied over ten others": (
+        "identical_rows",
+        lambda rows, before: [(pk, rows[0][1]) for pk, _counts in rows[:11]] + rows[11:],
+    ),
+}
+
+
+def planted(by_region_week, organisations, org_ids, thresholds, *, sample: int) -> None:
+    """Plant each kind of error into the same sample of region-weeks after the move (a school as
+    the first row: staff ≥ 20 and learners to drop), and count how often its code catches it."""
+    rng = random.Random(14)
+    eligible = []
+    for (region_id, week), rows in sorted(by_region_week.items()):
+        before = by_region_week.get((region_id, week - timedelta(weeks=1)))
+        schools = [(pk, counts) for pk, counts in rows if organisations[pk][1] == "school"]
+        if week >= AFTER_THE_MOVE and before and len(rows) >= 12 and schools:
+            first = max(schools, key=lambda item: item[1][INDEX["staff_total"]])
+            eligible.append((region_id, week, [first] + [item for item in rows if item[0] != first[0]], before))
+    chosen = rng.sample(eligible, min(sample, len(eligible)))
+    print(f"planted errors, {len(chosen)} region-weeks from {AFTER_THE_MOVE} (of {len(eligible)} eligible):")
+    for error, (code, plant) in ERRORS.items():
+        caught = 0
+        for region_id, week, rows, before in chosen:
+            changed = plant(rows, before)
+            file_rows = [
+                QualityRow(line, pk, org_ids[pk], "", organisations[pk][1], region_id, week, counts)
+                for line, (pk, counts) in enumerate(changed, start=2)
+            ]
+            findings = quality_rows_check(rows=file_rows, stored={}, organisations=organisations, thresholds=thresholds)
+            target = changed[0][0]
+            if any(w.code == code and (code in SECTION_CODES or w.org_pk == target) for w in findings.warnings):
+                caught += 1
+        print(f"  {error:45s} → {code:17s} caught in {caught} of {len(chosen)} ({100 * caught / len(chosen):.1f} %)")
 
 
 if __name__ == "__main__":
