@@ -16,6 +16,7 @@ A national file is 90,000 rows: the row loops below are written for that (KPI nu
 each warning's sentence formatted only when read).
 """
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -39,6 +40,7 @@ MAD_SCALE = 0.6745
 EXAMPLES_SHOWN = 5
 # KPI changes are compared with their thresholds beyond this: 0.55 − 0.40 is 0.15000000000000002.
 EPSILON = 1e-9
+NBSP = "\u00a0"
 
 _I = COUNT_INDEX
 _SA, _ST, _UA, _UT, _PA, _PT, _OA, _OT, _MA, _MT = (
@@ -510,8 +512,8 @@ def _same_as_previous_message(w: QualityWarning) -> str:
 def _base_jump_message(w: QualityWarning) -> str:
     return _("«%(column)s»: %(old)s → %(new)s (%(change)s за неделю). Проверьте численность.") % {
         "column": column_label(w.column),
-        "old": int(w.previous),
-        "new": int(w.new),
+        "old": _number(w.previous),
+        "new": _number(w.new),
         "change": _relative_change(w.previous, w.new),
     }
 
@@ -519,7 +521,7 @@ def _base_jump_message(w: QualityWarning) -> str:
 def _drop_to_zero_message(w: QualityWarning) -> str:
     return _("«%(column)s»: %(old)s на прошлой неделе, 0 сейчас. Не остался ли столбец пустым?") % {
         "column": column_label(w.column),
-        "old": int(w.previous),
+        "old": _number(w.previous),
     }
 
 
@@ -591,7 +593,11 @@ def warning_explanation(code: str, thresholds: QualityThresholds) -> str:
             "больше %(z)s и отклонение больше %(change)s п. п.) с поправкой на то, как за неделю изменились "
             "организации того же типа в регионе."
         )
-        % {"weeks": t.outlier_weeks, "z": t.outlier_z, "change": _points(t.outlier_min_change, sign=False)},
+        % {
+            "weeks": t.outlier_weeks,
+            "z": f"{t.outlier_z:g}".replace(".", ","),
+            "change": _points(t.outlier_min_change, sign=False),
+        },
         WarningCode.IDENTICAL_ROWS: _(
             "У %(n)s и более организаций файла одинаковые значения всех показателей — похоже на скопированные строки."
         )
@@ -653,7 +659,16 @@ def _examples(rows: Sequence[QualityRow]) -> str:
 
 
 def _percent(value: float, *, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f} %".replace(".", ",")
+    """«48,6 %», cut rather than rounded as the pages show it (99,97 % under a target of 100 % is
+    not «100,0 %»)."""
+    scale = 10**digits
+    shown = math.floor(value * 100 * scale + 1e-9) / scale
+    return f"{shown:.{digits}f}{NBSP}%".replace(".", ",")
+
+
+def _number(value: float) -> str:
+    """«12 000»: thousands apart by a non-breaking space."""
+    return f"{round(value):,}".replace(",", NBSP)
 
 
 def _points(value: float, *, sign: bool = True) -> str:
@@ -664,4 +679,4 @@ def _points(value: float, *, sign: bool = True) -> str:
 def _relative_change(old: float, new: float) -> str:
     if not old:
         return _("с нуля")
-    return f"{(new - old) / old * 100:+.0f} %".replace("-", "−")
+    return f"{(new - old) / old * 100:+,.0f}{NBSP}%".replace(",", NBSP).replace("-", "−")

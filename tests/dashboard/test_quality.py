@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def text_of(html: str) -> str:
     """What a reader sees: the page without its tags and attributes."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u00a0", " ")
 
 
 def upload_with_warnings(coordinator62, on_commit):

@@ -91,8 +91,9 @@ def test_thresholds_default_to_the_design_and_come_from_settings():
 def test_every_code_has_an_explanation_with_its_thresholds():
     for code in WarningCode.values:
         assert warning_explanation(code, T)
-    assert "20 %" in warning_explanation(WarningCode.BASE_JUMP, T)
+    assert "20\u00a0%" in warning_explanation(WarningCode.BASE_JUMP, T)
     assert "15,0 п. п." in warning_explanation(WarningCode.REGION_SWING, T)
+    assert "больше 3,5" in warning_explanation(WarningCode.OUTLIER, T)
 
 
 # --- same_as_previous ---------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_a_file_equal_to_last_week_is_flagged_once_for_the_region_week():
     found = same_as_previous(section(rows, before={r.org_pk: r.counts for r in rows}), T)
     assert codes(found) == [WarningCode.SAME_AS_PREVIOUS]
     assert (found[0].previous, found[0].new, found[0].org_id) == (5, 5, "ORG-0")
-    assert "5 из 5 строк (100 %)" in found[0].message and "20.10.2025" in found[0].message
+    assert "5 из 5 строк (100\u00a0%)" in found[0].message and "20.10.2025" in found[0].message
 
 
 @pytest.mark.parametrize(("equal", "flagged"), [(9, True), (8, False)])

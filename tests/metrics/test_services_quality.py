@@ -67,7 +67,7 @@ def test_a_dry_run_shows_the_warnings_and_saves_no_row(coordinator62, last_week,
         WEEK,
         "62-0",
     )
-    assert "3 из 3 строк (100 %)" in warning.message
+    assert "3 из 3 строк (100\u00a0%)" in warning.message
     assert not WeeklySnapshot.objects.filter(week=WEEK).exists()
     assert warning_counts(week=WEEK) == {}  # a dry run's values do not stand
 
@@ -92,7 +92,7 @@ def test_an_import_stores_its_warnings_with_their_values(coordinator62, last_wee
         2,
     )
     assert jump.name == last_week[0].name
-    assert jump.message == "«Работники всего»: 100 → 1000 (+900 % за неделю). Проверьте численность."
+    assert jump.message == "«Работники всего»: 100 → 1\u00a0000 (+900\u00a0% за неделю). Проверьте численность."
     swing = UploadWarning.objects.get(upload=upload, code=WarningCode.REGION_SWING)
     assert (swing.organisation, swing.column, swing.previous) == (None, "staff_weekly_active", 0.8)
     assert warning_counts(week=WEEK) == {
