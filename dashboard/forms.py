@@ -100,3 +100,9 @@ class ReportingFilterForm(PageFilterForm):
     status = forms.ChoiceField(
         label=_("Отчётность"), required=False, choices=[("", _("Любая")), *ReportingStatus.choices]
     )
+
+
+class WarningExplainForm(forms.Form):
+    """A ministry user's explanation of a data-quality warning."""
+
+    comment = forms.CharField(label=_("Объяснение"), max_length=2000, strip=True)

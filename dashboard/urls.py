@@ -33,4 +33,10 @@ urlpatterns = [
     path("uploads/template.<fmt:fmt>", views.upload_template, name="upload_template"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
     path("uploads/<int:pk>/errors.<fmt:fmt>", views.upload_errors_export, name="upload_errors_export"),
+    path("uploads/<int:pk>/warnings.<fmt:fmt>", views.upload_warnings_export, name="upload_warnings_export"),
+    path(
+        "uploads/<int:pk>/warnings/<int:warning_pk>/explain/",
+        views.upload_warning_explain,
+        name="upload_warning_explain",
+    ),
 ]

@@ -132,6 +132,12 @@ def _import_in_child(conn, payload: dict) -> None:
     from metrics.services import upload_create, upload_process
     from regions.models import Region
 
+    if not payload.get("quality", True):
+        # The import as it was before the data-quality checks (issue #14), for the before/after.
+        from metrics.quality import QualityFindings
+        from metrics.services import uploads
+
+        uploads.upload_quality_check = lambda **_kwargs: QualityFindings()
     user = get_user_model().objects.get(username="benchmark")
     region = Region.objects.get(code=payload["region"]) if payload["region"] else None
     start = time.perf_counter()
@@ -156,8 +162,9 @@ def _import_in_child(conn, payload: dict) -> None:
     conn.close()
 
 
-def import_measure(*, content: bytes, name: str, region_code: str | None, week: date) -> dict:
-    """One import through the real path (upload_create + upload_process, as the task does)."""
+def import_measure(*, content: bytes, name: str, region_code: str | None, week: date, quality: bool = True) -> dict:
+    """One import through the real path (upload_create + upload_process, as the task does);
+    ``quality`` False leaves out the data-quality checks (the import before issue #14)."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     connection.close()  # the child opens its own
@@ -170,6 +177,7 @@ def import_measure(*, content: bytes, name: str, region_code: str | None, week: 
                 "name": name,
                 "region": region_code,
                 "week": week.isoformat(),
+                "quality": quality,
             },
         ),
     )
@@ -219,6 +227,50 @@ def copy_indexed_measure(organisations, *, seed: int) -> float:
     return elapsed
 
 
+def quality_file_rows(organisations, *, week: date, seed: int, plausible: bool) -> list:
+    """A national file's rows for the data-quality checks (QualityRow): a plausible week (each
+    organisation's figures of the week before, within ±3 %, KPIs moving a point or so), or the
+    synthetic counts of ``national_file`` (drawn afresh every week: nearly every row is warned)."""
+    from metrics.models import WeeklySnapshot
+    from metrics.quality import QualityRow
+
+    rng = random.Random(seed)
+    last = {}
+    if plausible:
+        rows = WeeklySnapshot.objects.filter(week=week - timedelta(weeks=1)).order_by()
+        last = {pk: counts for pk, *counts in rows.values_list("organisation_id", *COUNT_FIELDS)}
+    rows = []
+    for line, (pk, org_id, region_id, kind) in enumerate(organisations, start=2):
+        if plausible:
+            counts = []
+            for total, active in zip(last[pk][::2], last[pk][1::2], strict=True):
+                level = rng.uniform(0.97, 1.03)
+                new_total = round(total * level)
+                counts += [new_total, min(new_total, round(active * level * rng.uniform(0.99, 1.01)))]
+            counts = tuple(counts)
+        else:
+            counts = synthetic_counts(rng, kind, 0.8)
+        rows.append(QualityRow(line, pk, org_id, "", kind, region_id, week, counts))
+    return rows
+
+
+def quality_measure(rows) -> dict:
+    """The data-quality checks of one file alone, as an upload runs them before saving: the history
+    read (organisations, the week before, the regions' pace, the outlier candidates' weeks) and the
+    checks; nothing written."""
+    from metrics.services.quality import quality_rows_check
+
+    timings = {}
+    start, cpu = time.perf_counter(), time.process_time()
+    findings = quality_rows_check(rows=rows, stored={}, keep=1000, timings=timings)
+    return {
+        "elapsed": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
+        "warnings": sum(findings.counts.values()),
+        **timings,
+    }
+
+
 def timed(function, repeat: int) -> list[float]:
     runs = []
     for _ in range(repeat):
@@ -259,10 +311,10 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     latest = monday_of(date.today()) - timedelta(weeks=1)
-    # The last `repeat` weeks stay empty: each measured national import fills a new week,
-    # as a Monday-morning file does.
-    import_weeks = [latest - timedelta(weeks=i) for i in range(repeat)][::-1]
-    data_weeks = [latest - timedelta(weeks=repeat + i) for i in range(weeks)][::-1]
+    # The last 2 × `repeat` weeks stay empty: each measured national import fills a new week, as a
+    # Monday-morning file does, with its data-quality checks and (every other week) without them.
+    import_weeks = [latest - timedelta(weeks=i) for i in range(2 * repeat)][::-1]
+    data_weeks = [latest - timedelta(weeks=2 * repeat + i) for i in range(weeks)][::-1]
     log(f"Building {orgs} organisations × {weeks} weeks …")
     start = time.perf_counter()
     data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
@@ -281,6 +333,22 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     week_recompute.runs = timed(lambda: kpi_values_recompute(week=data_weeks[-1]), repeat)
     results.append(week_recompute)
 
+    log("Data-quality checks …")
+    for label, plausible in (("a plausible week", True), ("random counts, nearly every row warned", False)):
+        rows = quality_file_rows(organisations, week=import_weeks[0], seed=300, plausible=plausible)
+        checks = Result(f"Data-quality checks alone, national file of {len(rows)} rows, {label}")
+        read = Result("  of which the history read (at most 4 queries)")
+        check = Result("  of which the checks (pure Python)")
+        cpu = Result("  CPU time of this process (the checks and reading the rows; not the server's)")
+        for _ in range(repeat):
+            outcome = quality_measure(rows)
+            checks.runs.append(outcome["elapsed"])
+            read.runs.append(outcome["read"])
+            check.runs.append(outcome["check"])
+            cpu.runs.append(outcome["cpu"])
+        checks.note = f"{outcome['warnings']} warnings"
+        results += [checks, read, check, cpu]
+
     log("National file …")
     national = Result(f"National file, {len(organisations)} rows, end to end (upload → succeeded, KPIs recomputed)")
     memory = Result("  peak memory of the importing process", unit="MB")
@@ -289,9 +357,16 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     copy_indexed = Result(
         f"COPY of {len(organisations)} rows into the snapshot table itself (its 4 indexes, checks, foreign key)"
     )
-    for i, week in enumerate(import_weeks):
+    unchecked = Result("  the same import without the data-quality checks (as before issue #14)")
+    unchecked_memory = Result("  its peak memory", unit="MB")
+    for i in range(repeat):
         content = national_file(organisations, seed=100 + i, regions=regions)
-        outcome = import_measure(content=content, name="national.csv", region_code=None, week=week)
+        outcome = import_measure(
+            content=content, name="national.csv", region_code=None, week=import_weeks[2 * i + 1], quality=False
+        )
+        unchecked.runs.append(outcome["elapsed"])
+        unchecked_memory.runs.append(outcome["peak_mb"])
+        outcome = import_measure(content=content, name="national.csv", region_code=None, week=import_weeks[2 * i])
         national.runs.append(outcome["elapsed"])
         memory.runs.append(outcome["peak_mb"])
         rate.runs.append(outcome["rows"] / outcome["elapsed"])
@@ -301,7 +376,7 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     ratio_indexed = Result(
         "  ratio import / COPY into the snapshot table", unit="×", runs=[national.median / copy_indexed.median]
     )
-    results += [national, rate, memory, copy, ratio, copy_indexed, ratio_indexed]
+    results += [national, rate, memory, unchecked, unchecked_memory, copy, ratio, copy_indexed, ratio_indexed]
 
     log("Regional file …")
     ryazan = Region.objects.get(code="62")

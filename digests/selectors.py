@@ -2,7 +2,6 @@
 log, the week the job is due to send and the alarm. Each in a fixed number of queries."""
 
 from collections import Counter
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from metrics.constants import ALL_KINDS, COUNTRY_ID
 from metrics.kpi import monday_of
 from metrics.models import KpiValue, RegionReporting, ScheduleState
 from metrics.reporting import ReportingCycle
-from metrics.selectors import kpi_definitions
+from metrics.selectors import kpi_definitions, warning_counts
 from regions.choices import UserRole
 from regions.models import Region, UserScope
 
@@ -60,24 +59,6 @@ def _stages(rows) -> tuple[StageFacts, ...]:
         )
         for stage in rows or ()
     )
-
-
-def _warning_counts(*, week: date, regions_by_code: dict) -> dict[int, dict[str, int]] | None:
-    """Region id -> {warning code: count} of the week, when the data-quality checks exist (the
-    selector ``metrics.selectors.warning_counts``); None otherwise, and the digest says nothing."""
-    try:
-        from metrics.selectors import warning_counts
-    except ImportError:
-        return None
-    counts: dict[int, dict[str, int]] = {}
-    raw = warning_counts(week=week, region_ids=None)
-    for key, value in raw.items() if isinstance(raw, Mapping) else ():
-        region_id = getattr(key, "pk", key)
-        if isinstance(region_id, str):
-            region_id = regions_by_code.get(region_id)
-        by_code = {str(code): int(n) for code, n in value.items()} if isinstance(value, Mapping) else {"": int(value)}
-        counts[region_id] = by_code
-    return counts
 
 
 def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
@@ -144,7 +125,7 @@ def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
             named=True,
         )
     }
-    warnings = _warning_counts(week=week, regions_by_code={r.code: r.id for r in regions})
+    warnings = warning_counts(week=week)
 
     def readings(key) -> dict[str, KpiReading]:
         kpi_states = (states.get(key, {}).get("now") or {}).get("kpis") or {}
@@ -183,7 +164,7 @@ def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
             kpis=readings((ScopeType.REGION, region.id)),
             verdict=verdict((ScopeType.REGION, region.id)),
             reporting=reporting.get(region.id),
-            warnings=(warnings.get(region.id, {}) if warnings is not None else None),
+            warnings=warnings.get(region.id, {}),
             page_url=site_url(reverse("dashboard:region", kwargs={"code": region.code}), **week_query),
             missing_url=_missing_url(region.code, week),
         )
@@ -202,7 +183,7 @@ def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
         country_kpis=readings((ScopeType.COUNTRY, COUNTRY_ID)),
         country=verdict((ScopeType.COUNTRY, COUNTRY_ID)),
         regions=region_facts,
-        warnings_checked=warnings is not None,
+        warnings_checked=True,
         overview_url=site_url(reverse("dashboard:home"), **week_query),
         upload_url=site_url(reverse("dashboard:upload_list")),
     )

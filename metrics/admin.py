@@ -1,4 +1,5 @@
-"""Admin of KPI definitions, stage targets, uploads, weekly snapshots and precomputed KPI values."""
+"""Admin of KPI definitions, stage targets, uploads and their data-quality warnings, the rules that make a
+warning blocking, weekly snapshots and precomputed KPI values."""
 
 import datetime
 
@@ -7,7 +8,16 @@ from django.db.models import Max, Min
 from django.utils.translation import gettext_lazy as _
 
 from .counts import COUNT_FIELDS
-from .models import KpiDefinition, KpiValue, ScheduleState, StageTarget, Upload, WeeklySnapshot
+from .models import (
+    KpiDefinition,
+    KpiValue,
+    ScheduleState,
+    StageTarget,
+    Upload,
+    UploadWarning,
+    WarningRule,
+    WeeklySnapshot,
+)
 
 # How many row errors the upload page of the admin shows; the full report is on the upload page.
 ERRORS_PREVIEW = 50
@@ -119,6 +129,7 @@ class UploadAdmin(ViewOnlyAdmin):
         "message",
         "errors_preview",
         "diff",
+        "warning_counts",
         "attempts",
         "created_at",
         "queued_at",
@@ -184,4 +195,31 @@ class ScheduleStateAdmin(ViewOnlyAdmin):
     list_display = ("week", "scope", "scope_id", "region", "status", "ready", "computed_at")
     list_filter = ("scope", "status", "ready", WeekListFilter)
     list_select_related = ("region",)
+    show_full_result_count = False
+
+
+@admin.register(WarningRule)
+class WarningRuleAdmin(admin.ModelAdmin):
+    """Which data-quality warnings block an import: switched here, no deploy (changes are audited)."""
+
+    list_display = ("code", "blocking")
+    list_editable = ("blocking",)
+    readonly_fields = ("code",)
+
+    def has_add_permission(self, request):
+        return False  # one rule per code, created by the migration
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UploadWarning)
+class UploadWarningAdmin(ViewOnlyAdmin):
+    """Warnings are found by the import and explained on the upload's page by ministry staff."""
+
+    list_display = ("upload", "code", "region", "week", "org_id", "column", "previous", "new", "explained_at")
+    list_filter = ("code", ("explained_at", admin.EmptyFieldListFilter), "region", WeekListFilter)
+    list_select_related = ("upload", "region")
+    search_fields = ("org_id", "name", "message", "explanation")
+    raw_id_fields = ("upload", "organisation", "explained_by")
     show_full_result_count = False

@@ -47,3 +47,14 @@ class ReportingStatus(models.TextChoices):
     PARTIAL = "partial", _("Частично")
     LATE = "late", _("С опозданием")
     ON_TIME = "on_time", _("В срок")
+
+
+class WarningCode(models.TextChoices):
+    """The data-quality findings of an upload (DESIGN.md §5.1)."""
+
+    SAME_AS_PREVIOUS = "same_as_previous", _("Повтор прошлой недели")
+    BASE_JUMP = "base_jump", _("Скачок численности")
+    DROP_TO_ZERO = "drop_to_zero", _("Активность упала до нуля")
+    OUTLIER = "outlier", _("Нетипичное значение показателя")
+    IDENTICAL_ROWS = "identical_rows", _("Одинаковые строки")
+    REGION_SWING = "region_swing", _("Резкое изменение показателя региона")

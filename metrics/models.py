@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from regions.choices import OrganisationKind
 
-from .choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType, UploadMode, UploadStatus
+from .choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType, UploadMode, UploadStatus, WarningCode
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
 
 
@@ -113,6 +113,9 @@ class Upload(models.Model):
     errors = models.JSONField(_("ошибки строк"), default=list, blank=True)
     message = models.TextField(_("сообщение"), blank=True)
     diff = models.JSONField(_("изменения относительно недели"), default=dict, blank=True)
+    # {code: number of findings}: every data-quality warning of the file, stored or not (UploadWarning
+    # keeps at most QUALITY_WARNINGS_STORED_PER_CODE of each code).
+    warning_counts = models.JSONField(_("предупреждений по видам"), default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(_("попыток обработки"), default=0)
     created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(_("поставлена в очередь"), null=True, blank=True)
@@ -361,3 +364,110 @@ class RegionReporting(models.Model):
 
     def __str__(self):
         return f"{self.region_id} {self.week:%Y-%m-%d} {self.status}"
+
+
+class UploadWarning(models.Model):
+    """A data-quality finding of an upload (DESIGN.md §5.1), with the values it is about and, once
+    a ministry user has looked into it, their explanation."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="warnings", verbose_name=_("загрузка"))
+    code = models.CharField(_("вид"), max_length=32, choices=WarningCode.choices)
+    # Null for a warning about a whole region-week, or an organisation not registered before the file.
+    organisation = models.ForeignKey(
+        "regions.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("организация"),
+    )
+    # As in the file when the warning was found: the registry may change later.
+    org_id = models.CharField(_("ID организации"), max_length=64, blank=True)
+    name = models.CharField(_("наименование организации"), max_length=500, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.CASCADE, db_index=False, related_name="+", verbose_name=_("регион")
+    )
+    week = models.DateField(_("неделя"))
+    line = models.PositiveIntegerField(_("строка файла"), null=True, blank=True)
+    # A count field (staff_total …), a KPI code, or blank for the whole region-week.
+    column = models.CharField(_("столбец или показатель"), max_length=32, blank=True)
+    # Counts, KPI values (fractions) or numbers of rows, as the column says.
+    previous = models.FloatField(_("было"), null=True, blank=True)
+    new = models.FloatField(_("стало"), null=True, blank=True)
+    message = models.TextField(_("описание"))
+    explained_at = models.DateTimeField(_("объяснено"), null=True, blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("кто объяснил"),
+    )
+    explanation = models.TextField(_("объяснение"), blank=True)
+
+    class Meta:
+        ordering = ["upload", "id"]
+        verbose_name = _("предупреждение о качестве данных")
+        verbose_name_plural = _("предупреждения о качестве данных")
+        indexes = [models.Index(fields=["upload", "code", "id"], name="metrics_uploadwarning_code")]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__in=WarningCode.values), name="%(app_label)s_%(class)s_code_valid"),
+        ]
+
+    def __str__(self):
+        return f"#{self.upload_id} {self.code} {self.org_id}".strip()
+
+
+class UploadWarningCount(models.Model):
+    """How many warnings of one code an upload carries for one region and week, and how many of
+    them are explained: exact however many UploadWarning rows were kept, and what the per-region
+    counts read (a national file is one upload over 89 regions)."""
+
+    upload = models.ForeignKey(
+        Upload, on_delete=models.CASCADE, related_name="warning_tallies", verbose_name=_("загрузка")
+    )
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.CASCADE, db_index=False, related_name="+", verbose_name=_("регион")
+    )
+    week = models.DateField(_("неделя"))
+    code = models.CharField(_("вид"), max_length=32, choices=WarningCode.choices)
+    total = models.PositiveIntegerField(_("всего"))
+    explained = models.PositiveIntegerField(_("объяснено"), default=0)
+
+    class Meta:
+        ordering = ["week", "region", "code"]
+        verbose_name = _("число предупреждений")
+        verbose_name_plural = _("числа предупреждений")
+        indexes = [models.Index(fields=["week", "region"], name="metrics_warningcount_week")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upload", "region", "week", "code"], name="%(app_label)s_%(class)s_one_per_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(explained__lte=F("total")), name="%(app_label)s_%(class)s_explained_within_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.upload_id} {self.region_id} {self.week:%Y-%m-%d} {self.code}: {self.total}"
+
+
+class WarningRule(models.Model):
+    """Whether a data-quality warning code blocks an import (an administrator's decision, no deploy)."""
+
+    code = models.CharField(_("вид предупреждения"), max_length=32, unique=True, choices=WarningCode.choices)
+    blocking = models.BooleanField(
+        _("блокирует загрузку"),
+        default=False,
+        help_text=_("Файл с таким предупреждением не загружается; проверка без сохранения сообщает об этом."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("правило предупреждения")
+        verbose_name_plural = _("правила предупреждений")
+
+    def __str__(self):
+        return self.get_code_display()

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from digests.services import unsubscribe_token
-from metrics.models import Upload
+from metrics.models import Upload, UploadWarning
 from metrics.services import kpi_values_rebuild
 from regions.choices import UserRole
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, UserFactory, region
@@ -21,8 +21,8 @@ REGION63_UPLOADS = dict(zip(ROLES, (LOGIN, 200, 403, 200, 403, 200), strict=True
 API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200), strict=True))
 API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200), strict=True))
 
-# route name -> [(method, path template, {role: status})]; {org}, {municipality}, {upload}, {org_id}
-# are filled from the fixture data (all in region 63), {unsubscribe_token} is the ministry user's.
+# route name -> [(method, path template, {role: status})]; {org}, {municipality}, {upload}, {org_id},
+# {warning} are filled from the fixture data (all in region 63), {unsubscribe_token} is the ministry user's.
 RULES = {
     "dashboard:home": [("get", "/", dict(ALL_LOGGED_IN, coordinator62=302, coordinator63=302))],
     "dashboard:regions_export": [("get", "/regions.csv", ALL_LOGGED_IN), ("get", "/regions.xlsx", ALL_LOGGED_IN)],
@@ -56,6 +56,16 @@ RULES = {
     "digests:profile": [("get", "/profile/digests/", ALL_LOGGED_IN)],
     # The link of an e-mail: its signed token is the access, with or without a login.
     "digests:unsubscribe": [("get", "/digests/unsubscribe/{unsubscribe_token}/", dict.fromkeys(ROLES, 200))],
+    "dashboard:upload_warnings_export": [("get", "/uploads/{upload}/warnings.xlsx", REGION63_UPLOADS)],
+    # ministry staff only (back to the upload page); the region's own coordinator may read, not explain
+    "dashboard:upload_warning_explain": [
+        (
+            "post",
+            "/uploads/{upload}/warnings/{warning}/explain/",
+            dict(zip(ROLES, (LOGIN, 302, 403, 403, 403, 302), strict=True)),
+        ),
+        ("get", "/uploads/{upload}/warnings/{warning}/explain/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN)),
+    ],
     "login": [("get", "/accounts/login/", dict.fromkeys(ROLES, 200))],
     "logout": [("get", "/accounts/logout/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN))],
     "set_language": [("get", "/i18n/setlang/", dict.fromkeys(ROLES, 302))],
@@ -124,8 +134,12 @@ def world(db, django_capture_on_commit_callbacks):
         rows_total=1,
         rows_rejected=1,
     )
+    warning = UploadWarning.objects.create(
+        upload=upload, code="base_jump", region=samara, week=WEEK, org_id="63-1", column="staff_total", message="m"
+    )
     return {
         "users": users,
+        "warning": warning.pk,
         "org": organisation.pk,
         "org_id": organisation.org_id,
         "municipality": organisation.municipality_id,
@@ -165,6 +179,8 @@ def test_access(name, method, path, role, expected, world, django_capture_on_com
         response = client.get(url)
     elif name == "api:token":
         response = client.post(url, {"username": "nobody", "password": "wrong"})
+    elif name == "dashboard:upload_warning_explain":
+        response = client.post(url, {"comment": "Школа присоединила филиал"})
     else:
         data = {
             "file": csv_file([row("63-1")]),
@@ -181,6 +197,7 @@ def test_access(name, method, path, role, expected, world, django_capture_on_com
         assert "unsafe" not in directives["script-src"]
     if method == "post" and expected == 403:
         assert Upload.objects.count() == 1  # nothing saved
+        assert not UploadWarning.objects.filter(explained_at__isnull=False).exists()
 
 
 def test_login_page_and_api_docs_serve_no_third_party_assets(world):

@@ -11,6 +11,7 @@ from .exports import (
     upload_template,
 )
 from .overview import home
+from .quality import upload_warning_explain, upload_warnings_export
 from .reporting import region_missing, region_missing_export, reporting, reporting_export
 from .scopes import municipality, organisation, region
 from .uploads import region_uploads, upload_detail, upload_list
@@ -34,4 +35,6 @@ __all__ = [
     "upload_errors_export",
     "upload_list",
     "upload_template",
+    "upload_warning_explain",
+    "upload_warnings_export",
 ]

@@ -14,6 +14,7 @@ from metrics.selectors import (
     regions_weeks_matrix,
     roadmap_stage_plans,
     scope_kpi_status,
+    warning_counts,
 )
 from regions.selectors import user_region
 
@@ -62,6 +63,7 @@ def home(request):
             "page_coverage": scope["coverage"],
             "strip": status_strip(summary, scope),
             "rows": overview_rows(rows, definitions, week_query=week_query),
+            "quality_counts": warning_counts(week=week),
             "ranking_chart": ranking_figure(
                 items=[_region_item(r, kpi.code) for r in ranking],
                 target=float(kpi.target),

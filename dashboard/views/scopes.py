@@ -25,6 +25,7 @@ from metrics.selectors import (
     scope_kpi_status,
     uploads_for_user,
     user_can_see_missing,
+    warning_counts,
 )
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_can_upload
@@ -77,6 +78,7 @@ def region(request, code):
             selected_week=week,
             filename=f"otchetnost-{region.code}",
         ),
+        quality=warning_counts(week=week, region_ids=[region.id]).get(region.id, {}) if week else {},
     )
 
 

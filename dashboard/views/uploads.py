@@ -10,16 +10,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from metrics.filtersets import UploadFilterSet
-from metrics.selectors import upload_get_for_user, uploads_for_user
+from metrics.selectors import upload_get_for_user, upload_warning_groups, uploads_for_user
 from metrics.services import upload_create
 from regions.models import Region
-from regions.selectors import user_can_upload, user_region
+from regions.selectors import user_can_upload, user_has_national_scope, user_region
 
 from ..errors import refusals_shown_on
 from ..forms import UploadForm
 from .common import region_crumbs, russia_url
 
 ERRORS_SHOWN = 500
+WARNINGS_SHOWN_PER_CODE = 20
 PAGE_SIZE = 50
 
 
@@ -66,7 +67,8 @@ def region_uploads(request, code):
 
 
 def upload_detail(request, pk):
-    """One upload: its progress while it runs, then the result, the diff and every row error."""
+    """One upload: its progress while it runs, then the result, the diff, every row error and its
+    data-quality warnings by kind (the first of each)."""
     upload = upload_get_for_user(user=request.user, pk=pk)
     return render(
         request,
@@ -76,6 +78,8 @@ def upload_detail(request, pk):
             "upload": upload,
             "errors_shown": upload.errors[:ERRORS_SHOWN],
             "errors_hidden": max(0, len(upload.errors) - ERRORS_SHOWN),
+            "warning_groups": upload_warning_groups(upload=upload, per_code=WARNINGS_SHOWN_PER_CODE),
+            "can_explain": user_has_national_scope(request.user),
             "breadcrumbs": [
                 (_("Россия"), russia_url(request)),
                 (_("Загрузки"), reverse("dashboard:upload_list")),

@@ -4,16 +4,21 @@ from datetime import UTC
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from regions.choices import OrganisationKind
 from regions.models import Region
 
-from ..choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus
+from ..choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus, WarningCode
 from ..constants import NO_DATA
 from ..counts import COUNT_FIELDS
 from ..kpi import monday_of
-from ..models import Upload, WeeklySnapshot
+from ..models import Upload, UploadWarning, WeeklySnapshot
+from ..selectors import upload_warnings
+
+# Warnings listed in an upload's answer; all of them (as stored) are in the download of its page.
+WARNINGS_SHOWN = 500
 
 # A region or the country is not ready because of these KPIs, or because nothing was reported.
 BLOCKING_CHOICES = [*KpiCode.choices, (NO_DATA, _("Нет данных за неделю"))]
@@ -41,6 +46,46 @@ class UploadDiffSerializer(serializers.Serializer):
     weeks = serializers.ListField(child=serializers.DateField(), required=False)
 
 
+class UploadWarningSerializer(serializers.ModelSerializer):
+    """A data-quality warning of an upload (DESIGN.md §5.1)."""
+
+    code = serializers.ChoiceField(choices=WarningCode.choices)
+    label = serializers.SerializerMethodField(help_text=_("Название вида предупреждения по-русски."))
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    column = serializers.CharField(
+        help_text=_("Поле счётчика (staff_total …), код показателя или пусто — весь регион за неделю.")
+    )
+    previous = serializers.FloatField(
+        allow_null=True, help_text=_("Было: число людей, доля (для показателя) или число строк.")
+    )
+    new = serializers.FloatField(allow_null=True, help_text=_("Стало, в тех же единицах."))
+    explained_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = UploadWarning
+        fields = [
+            "id",
+            "code",
+            "label",
+            "region",
+            "week",
+            "line",
+            "org_id",
+            "name",
+            "column",
+            "previous",
+            "new",
+            "message",
+            "explained_at",
+            "explained_by",
+            "explanation",
+        ]
+        read_only_fields = fields
+
+    def get_label(self, warning) -> str:
+        return str(WarningCode(warning.code).label)
+
+
 class UploadSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=UploadStatus.choices, read_only=True)
     mode = serializers.ChoiceField(choices=UploadMode.choices, read_only=True)
@@ -51,6 +96,13 @@ class UploadSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     errors = RowErrorSerializer(many=True, read_only=True, help_text=_("Все ошибки строк файла."))
     diff = UploadDiffSerializer(read_only=True)
+    warnings = serializers.SerializerMethodField(
+        help_text=_("Предупреждения о качестве данных: первые 500 в порядке нахождения (все — в warning_counts).")
+    )
+    warnings_total = serializers.SerializerMethodField(help_text=_("Всего предупреждений о качестве данных."))
+    warning_counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text=_("Вид предупреждения -> сколько найдено.")
+    )
 
     class Meta:
         model = Upload
@@ -74,15 +126,28 @@ class UploadSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "warnings",
+            "warnings_total",
+            "warning_counts",
         ]
         read_only_fields = fields
 
+    @extend_schema_field(UploadWarningSerializer(many=True))
+    def get_warnings(self, upload) -> list:
+        if not upload.warning_counts:  # nothing to read
+            return []
+        return UploadWarningSerializer(upload_warnings(upload=upload, limit=WARNINGS_SHOWN), many=True).data
+
+    def get_warnings_total(self, upload) -> int:
+        return sum(upload.warning_counts.values())
+
 
 class UploadListSerializer(UploadSerializer):
-    """An upload in the history: without its row errors and diff, which the upload's own call gives."""
+    """An upload in the history: without its row errors, diff and warnings (their counts stay), which
+    the upload's own call gives."""
 
     class Meta(UploadSerializer.Meta):
-        fields = [f for f in UploadSerializer.Meta.fields if f not in ("errors", "diff")]
+        fields = [f for f in UploadSerializer.Meta.fields if f not in ("errors", "diff", "warnings")]
         read_only_fields = fields
 
 
@@ -394,7 +459,12 @@ class ReportingRowSerializer(serializers.Serializer):
     orgs_total = serializers.IntegerField(min_value=0, help_text=_("Организаций в реестре."))
     coverage = serializers.FloatField(allow_null=True, **FRACTION, help_text=_("orgs_reported / orgs_total."))
     warnings = serializers.IntegerField(
-        allow_null=True, help_text=_("Предупреждений о качестве данных за неделю; null — не считаются.")
+        min_value=0, help_text=_("Необъяснённых предупреждений о качестве данных за неделю.")
+    )
+    warning_counts = serializers.DictField(
+        source="warning_codes",
+        child=serializers.IntegerField(min_value=0),
+        help_text=_("Код предупреждения -> число необъяснённых."),
     )
 
 

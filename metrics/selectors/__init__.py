@@ -19,6 +19,7 @@ from .organisations import (
     organisations_lagging,
     organisations_readiness,
 )
+from .quality import upload_warning_groups, upload_warnings, warning_counts
 from .reporting import (
     REPORTING_SEVERITY,
     organisations_missing,
@@ -60,8 +61,11 @@ __all__ = [
     "scope_kpi_status",
     "template_rows",
     "upload_get_for_user",
+    "upload_warning_groups",
+    "upload_warnings",
     "uploads_for_user",
     "user_can_see_missing",
+    "warning_counts",
     "week_info",
     "weeks_with_data",
 ]

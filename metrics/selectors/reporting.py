@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from regions.models import Organisation, Region
 from regions.selectors import user_can_upload
 
-from ..choices import ReportingStatus
+from ..choices import ReportingStatus, WarningCode
 from ..models import RegionReporting, WeeklySnapshot
+from .quality import warning_counts
 
 # Worst first, as the register lists them (ReportingStatus is declared in this order).
 REPORTING_SEVERITY = tuple(ReportingStatus.values)
@@ -27,12 +28,10 @@ def reporting_rank(status: str | None) -> int:
         return len(REPORTING_SEVERITY)
 
 
-def reporting_warning_counts(*, week: date, region_ids) -> dict[int, int] | None:
-    """HOOK for the data-quality warnings (DESIGN.md §5.1): region id -> the number of warnings of
-    its uploads for the week. No warnings are stored yet, so None: the register shows «—». Replace
-    the body with one grouped query over the warnings' table when it lands (the register then does
-    one query more)."""
-    return None
+def reporting_warning_counts(*, week: date, region_ids) -> dict[int, dict[str, int]]:
+    """Region id -> {warning code: count} of the week's unexplained data-quality warnings (of the
+    uploads whose values stand). One query."""
+    return warning_counts(week=week, region_ids=region_ids)
 
 
 def _uploader_name(user) -> str:
@@ -68,7 +67,11 @@ def _register_row(region: Region, report: RegionReporting | None, registered: in
         "orgs_reported": reported,
         "orgs_total": total,
         "coverage": reported / total if total else None,
-        "warnings": warnings.get(region.id) if warnings is not None else None,
+        "warnings": sum(warnings.get(region.id, {}).values()),
+        "warning_codes": warnings.get(region.id, {}),
+        "warnings_by_code": {
+            str(WarningCode(code).label): count for code, count in warnings.get(region.id, {}).items()
+        },
     }
 
 

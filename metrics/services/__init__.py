@@ -2,6 +2,12 @@
 same way); ``from metrics.services import upload_process`` keeps working."""
 
 from .kpi_values import kpi_current_week_recompute, kpi_values_rebuild, kpi_values_recompute
+from .quality import (
+    quality_blocking,
+    upload_quality_check,
+    upload_warning_explain,
+    upload_warnings_save,
+)
 from .registry import organisation_kpis_refresh, organisation_kpis_refresh_enqueue, organisation_registry_lock
 from .reporting import Arrival, reporting_arrivals_record, reporting_refresh
 from .roadmaps import roadmap_regional_upsert
@@ -17,6 +23,7 @@ __all__ = [
     "organisation_kpis_refresh",
     "organisation_kpis_refresh_enqueue",
     "organisation_registry_lock",
+    "quality_blocking",
     "reporting_arrivals_record",
     "reporting_refresh",
     "roadmap_regional_upsert",
@@ -24,5 +31,8 @@ __all__ = [
     "upload_create",
     "upload_enqueue",
     "upload_process",
+    "upload_quality_check",
+    "upload_warning_explain",
+    "upload_warnings_save",
     "uploads_requeue_stuck",
 ]

@@ -24,6 +24,7 @@ from ..kpi import monday_of
 from ..models import Upload, WeeklySnapshot
 from ..tasks import upload_process_task
 from .kpi_values import kpi_values_recompute
+from .quality import quality_blocking, quality_blocking_message, upload_quality_check, upload_warnings_save
 from .registry import REGISTRY_LOCK
 from .reporting import Arrival, reporting_arrivals_record
 from .snapshots import (
@@ -229,9 +230,16 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
     existing = snapshots_existing(pairs=pairs)
+    # Checked against the organisations' history before anything is written, a dry run too; the
+    # warnings are kept with the upload whatever its outcome.
+    findings = upload_quality_check(upload=upload, valid=valid, existing=existing)
+    blocked = quality_blocking(counts=upload_warnings_save(upload=upload, findings=findings))
+    _progress(upload.id, 70)
     # A dry run or a refused atomic file still reports the diff; its unknown organisations count
     # as new without being registered.
-    write = bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors)
+    write = (
+        bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors) and not blocked
+    )
     if write:
         organisations_register(rows=valid)
     upload.diff = upload_diff(rows=valid, registry=registry, existing=existing)
@@ -250,7 +258,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(
-        upload, valid=len(valid), errors=len(errors), written=write, stood=stood
+        upload, valid=len(valid), errors=len(errors), written=write, stood=stood, blocked=blocked
     )
     upload.progress = 100
     upload.finished_at = timezone.now()
@@ -261,6 +269,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "rows_rejected",
             "errors",
             "diff",
+            "warning_counts",
             "status",
             "message",
             "progress",
@@ -269,14 +278,27 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     )
 
 
-def _upload_outcome(upload: Upload, *, valid: int, errors: int, written: bool, stood: bool) -> tuple[str, str]:
+def _upload_outcome(
+    upload: Upload, *, valid: int, errors: int, written: bool, stood: bool, blocked: dict[str, int]
+) -> tuple[str, str]:
     """The final status of an import and the sentence the uploader reads."""
     if upload.dry_run:
-        status = UploadStatus.FAILED if errors else UploadStatus.SUCCEEDED
-        return status, _("Проверка без сохранения: строк без ошибок %(valid)s, ошибок %(errors)s.") % {
+        status = UploadStatus.FAILED if errors or blocked else UploadStatus.SUCCEEDED
+        message = _("Проверка без сохранения: строк без ошибок %(valid)s, ошибок %(errors)s.") % {
             "valid": valid,
             "errors": errors,
         }
+        if blocked:
+            message += " " + _(
+                "Файл не будет загружен: в нём есть предупреждения, которые администратор сделал блокирующими: "
+                "%(warnings)s."
+            ) % {"warnings": quality_blocking_message(blocked)}
+        return status, message
+    if blocked:
+        return UploadStatus.FAILED, _(
+            "Файл не загружен, данные не изменены: в нём есть предупреждения, которые администратор сделал "
+            "блокирующими: %(warnings)s. Исправьте данные или обратитесь к администратору."
+        ) % {"warnings": quality_blocking_message(blocked)}
     if not written:
         if upload.mode == UploadMode.SKIP_INVALID or not errors:
             return UploadStatus.FAILED, _("В файле нет ни одной строки без ошибок; данные не изменены.")

@@ -221,6 +221,24 @@ DIGEST_RETRY_DELAYS = tuple(env.list("DIGEST_RETRY_DELAYS", cast=int, default=[3
 DIGEST_CLAIM_TIMEOUT_SECONDS = env.int("DIGEST_CLAIM_TIMEOUT_SECONDS", default=600)
 # The alarm: a closed week's digests not all sent (or skipped) this long after its deadline.
 DIGEST_ALARM_AFTER_MINUTES = env.int("DIGEST_ALARM_AFTER_MINUTES", default=120)
+# Data-quality checks of every upload (DESIGN.md §5.1; metrics.quality.QualityThresholds, README
+# «Качество данных»). Shares and KPI changes are fractions: 0.15 is 15 p.p.
+QUALITY_SAME_AS_PREVIOUS_SHARE = env.float("QUALITY_SAME_AS_PREVIOUS_SHARE", default=0.9)
+QUALITY_BASE_JUMP_SHARE = env.float("QUALITY_BASE_JUMP_SHARE", default=0.2)
+QUALITY_BASE_JUMP_PEOPLE = env.int("QUALITY_BASE_JUMP_PEOPLE", default=20)
+QUALITY_DROP_TO_ZERO_MIN_PREVIOUS = env.int("QUALITY_DROP_TO_ZERO_MIN_PREVIOUS", default=5)
+QUALITY_DROP_TO_ZERO_MIN_SHARE = env.float("QUALITY_DROP_TO_ZERO_MIN_SHARE", default=0.05)
+QUALITY_OUTLIER_Z = env.float("QUALITY_OUTLIER_Z", default=3.5)
+QUALITY_OUTLIER_WEEKS = env.int("QUALITY_OUTLIER_WEEKS", default=8)
+QUALITY_OUTLIER_MIN_WEEKS = env.int("QUALITY_OUTLIER_MIN_WEEKS", default=4)
+QUALITY_OUTLIER_MIN_CHANGE = env.float("QUALITY_OUTLIER_MIN_CHANGE", default=0.10)
+QUALITY_OUTLIER_MIN_BASE = env.int("QUALITY_OUTLIER_MIN_BASE", default=20)
+QUALITY_OUTLIER_MIN_PEERS = env.int("QUALITY_OUTLIER_MIN_PEERS", default=3)
+QUALITY_IDENTICAL_ROWS = env.int("QUALITY_IDENTICAL_ROWS", default=10)
+QUALITY_REGION_SWING = env.float("QUALITY_REGION_SWING", default=0.15)
+# Warnings kept per code and upload (the counts stay exact): a file with a column left empty
+# carries one warning per row.
+QUALITY_WARNINGS_STORED_PER_CODE = env.int("QUALITY_WARNINGS_STORED_PER_CODE", default=1000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -85,11 +85,11 @@ def test_every_digest_of_a_week_is_built_in_a_fixed_number_of_queries(django_ass
         coordinator(code)
     for n in range(50):
         ministry(f"ministry{n}")
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # the warnings: one query
         plan = digests_plan(week=WEEK, now=AFTER_DEADLINE)
     assert len(plan) == 139
     assert {item.action for item in plan} == {"send"}
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         data = digest_data(week=WEEK, now=AFTER_DEADLINE)
     assert len(data.regions) == 89
 
@@ -140,24 +140,22 @@ def test_the_alarm_rings_two_hours_after_the_deadline_until_every_recipient_is_s
     assert digest_alarm(now=late) is None
 
 
-def test_warning_counts_are_read_when_the_data_quality_selector_exists(monkeypatch):
-    """metrics.selectors.warning_counts comes with the data-quality checks; until then the digest
-    has no warnings section (warnings_checked False), and with it each region's counts by code."""
-    import metrics.selectors
+def test_the_digest_carries_each_region_s_unexplained_warnings_by_code(monkeypatch):
+    """The digest reads metrics.selectors.warning_counts once for every region."""
+    import digests.selectors
 
     seed_week()
-    assert digest_data(week=WEEK, now=AFTER_DEADLINE).warnings_checked is False
-    ryazan, samara = Region.objects.get(code="62"), Region.objects.get(code="63")
+    ryazan = Region.objects.get(code="62")
     asked = {}
 
     def warning_counts(*, week, region_ids=None):
         asked.update(week=week, region_ids=region_ids)
-        return {ryazan.id: {"base_jump": 2, "drop_to_zero": 1}, samara: 4}
+        return {ryazan.id: {"base_jump": 2, "drop_to_zero": 1}}
 
-    monkeypatch.setattr(metrics.selectors, "warning_counts", warning_counts, raising=False)
+    assert digest_data(week=WEEK, now=AFTER_DEADLINE).regions[ryazan.id].warnings == {}
+    monkeypatch.setattr(digests.selectors, "warning_counts", warning_counts)
     data = digest_data(week=WEEK, now=AFTER_DEADLINE)
     assert asked == {"week": WEEK, "region_ids": None}
     assert data.warnings_checked is True
     assert data.regions[ryazan.id].warnings == {"base_jump": 2, "drop_to_zero": 1}
-    assert data.regions[samara.id].warnings == {"": 4}
     assert data.regions[Region.objects.get(code="77").id].warnings == {}

@@ -5,6 +5,7 @@ page error (a CSP violation is one). Each page is saved full-size under
 test-artifacts/screenshots/ for a person to look at.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -229,7 +230,8 @@ def test_the_first_screen_answers_who_is_behind_and_who_has_not_reported(live_se
     expect(strip).to_contain_text("Отчитались")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "overview-first-screen.png")
-    chip = strip.locator("a[data-status-filter]").first
+    chips = strip.locator("a[data-status-filter]")
+    chip = next(c for c in chips.all() if c.locator("strong").inner_text() != "0")  # a status some region has
     status = chip.get_attribute("data-status-filter")
     with page.expect_navigation():
         chip.click()
@@ -241,6 +243,47 @@ def test_the_first_screen_answers_who_is_behind_and_who_has_not_reported(live_se
     expect(page.locator("#reporting-table tbody tr")).to_have_count(89)
     wait_for_charts(page, 1)
     shoot(page, "reporting")
+
+
+def test_a_warned_upload_is_explained_by_the_ministry(live_server, coordinator62, ministry_user, activity, page):
+    """Data-quality warnings (issue #14): a school's pupils typed ten times over are shown on the
+    upload's result by kind, marked on the overview, and explained by ministry staff."""
+    expect = playwright_api.expect
+    log_in(page, live_server, coordinator62.username)
+    header = "ID организации;Работники всего;Работники активные;Обучающиеся всего;Обучающиеся активные;" \
+        "Родители всего;Родители активные;Пользователи Сферума всего;Пользователи только в MAX"  # fmt: skip
+    lines = [header] + [f"E2E-62-{i};100;85;{5000 if i == 1 else 500};300;800;200;1400;1300" for i in range(6)]
+    page.goto(f"{live_server.url}/uploads/")
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "ryazan-jump.csv", "mimeType": "text/csv", "buffer": "\r\n".join(lines).encode("cp1251")}],
+    )
+    page.fill("input[name=week]", (WEEK + timedelta(weeks=1)).isoformat())
+    with page.expect_navigation():
+        page.click("#upload-form button[type=submit]")
+    expect(page.locator("#upload-status")).to_have_attribute("data-status", "succeeded")
+    page.reload()
+    jumps = page.locator("#warnings-base_jump")
+    expect(jumps.locator("h3")).to_contain_text("Скачок численности")
+    expect(jumps.locator("tbody tr")).to_have_count(1)
+    expect(jumps.locator("tbody tr")).to_contain_text("Обучающиеся всего")
+    expect(page.locator("form.explain-form")).to_have_count(0)  # coordinators read, the ministry explains
+    shoot(page, "upload-warnings")
+    upload_url = page.url
+
+    page.context.clear_cookies()
+    log_in(page, live_server, ministry_user.username)
+    mark = page.locator("#regions-table .quality-mark")
+    expect(mark).to_have_count(1)
+    expect(mark).to_have_attribute("title", re.compile("Скачок численности — 1"))
+    page.goto(upload_url)
+    form = page.locator("#warnings-base_jump form.explain-form")
+    form.locator("input[name=comment]").fill("В школу влились два филиала: численность верна")
+    with page.expect_navigation():
+        form.locator("button").click()
+    expect(page.locator("#warnings-base_jump tbody tr")).to_contain_text("В школу влились два филиала")
+    expect(page.locator("#warnings-base_jump h3")).to_contain_text("объяснено: 1")
+    shoot(page, "upload-warning-explained")
     assert page.problems == []
 
 

@@ -84,7 +84,7 @@ def test_register_row_says_when_and_who(register_data):
     assert ryazan["last_upload_at"] == TUESDAY_NOON_UTC - timedelta(hours=2)
     assert ryazan["uploaded_by_name"] == "Иван Иванов"
     assert ryazan["coverage"] == 1.0
-    assert ryazan["warnings"] is None  # no data-quality selector yet: the hook says "not counted"
+    assert ryazan["warnings"] == 0 and ryazan["warnings_by_code"] == {}
 
 
 def test_register_filters_by_district_and_status_and_counts_before_the_status_filter(register_data):
@@ -99,11 +99,11 @@ def test_register_filters_by_district_and_status_and_counts_before_the_status_fi
 
 
 def test_register_runs_a_fixed_number_of_queries(register_data, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # regions, registry counts, reporting rows, warnings
         reporting_register(week=WEEK)
     for code in Region.objects.values_list("code", flat=True):
         region_reporting(code, PREVIOUS, status="missing")
-    with django_assert_max_num_queries(2):  # every region has its row: the registry is not counted
+    with django_assert_max_num_queries(3):  # every region has its row: the registry is not counted
         reporting_register(week=PREVIOUS)
 
 

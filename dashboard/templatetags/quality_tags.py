@@ -1,0 +1,61 @@
+"""Presentation of data-quality warnings: Russian labels (never raw codes), values in the unit of
+their column, the title of a region's warning mark."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from metrics.choices import KpiCode, WarningCode
+from metrics.importers import column_label
+
+from .dashboard_tags import number, percent
+
+register = template.Library()
+
+
+@register.filter
+def warning_label(code) -> str:
+    """«Скачок численности» for base_jump; the code itself when unknown."""
+    try:
+        return str(WarningCode(code).label)
+    except ValueError:
+        return str(code)
+
+
+@register.filter
+def warning_column(warning) -> str:
+    """The Russian name of a warning's column or KPI; «весь регион» for a region-week's warning."""
+    if not warning.column:
+        return _("весь регион")
+    if warning.column in KpiCode.values:
+        return str(KpiCode(warning.column).label)
+    return column_label(warning.column)
+
+
+@register.filter
+def warning_value(warning, which: str) -> str:
+    """A warning's ``previous`` or ``new`` value: a percentage for a KPI, a number otherwise."""
+    value = getattr(warning, which)
+    if value is None:
+        return "—"
+    if warning.column in KpiCode.values:
+        return percent(value)
+    return number(round(value))
+
+
+@register.filter
+def warning_items(counts) -> list[tuple[str, int]]:
+    """[(label, count)] of a {code: count} mapping, in WarningCode order."""
+    counts = counts or {}
+    return [(str(WarningCode(code).label), counts[code]) for code in WarningCode.values if counts.get(code)]
+
+
+@register.filter
+def warning_total(counts) -> int:
+    return sum((counts or {}).values())
+
+
+@register.filter
+def warning_title(counts) -> str:
+    """«Предупреждения о качестве данных: Скачок численности — 3; …», the title of the ⚠ mark."""
+    items = "; ".join(f"{label} — {count}" for label, count in warning_items(counts))
+    return _("Предупреждения о качестве данных: %(items)s") % {"items": items}
