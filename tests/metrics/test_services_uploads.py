@@ -404,10 +404,11 @@ def test_while_the_import_runs_others_see_its_progress_and_the_sweeper_passes_it
                 seen.append((percent, progress, cursor.fetchall()))
 
     monkeypatch.setattr(uploads, "_progress", record_and_look)
+    monkeypatch.setattr(uploads, "upload_enqueue", lambda upload_id: True)  # run here, not by a broker's worker
     upload = upload_create(
         user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
     )
-    upload.refresh_from_db()
+    upload = upload_process(upload_id=upload.id)
     assert upload.status == UploadStatus.SUCCEEDED, upload.message
     assert seen == [(65, 65, []), (85, 85, [])]
     assert upload.progress == 100
