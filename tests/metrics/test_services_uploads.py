@@ -410,7 +410,7 @@ def test_while_the_import_runs_others_see_its_progress_and_the_sweeper_passes_it
     )
     upload = upload_process(upload_id=upload.id)
     assert upload.status == UploadStatus.SUCCEEDED, upload.message
-    assert seen == [(65, 65, []), (85, 85, [])]
+    assert seen == [(65, 65, []), (70, 70, []), (85, 85, [])]
     assert upload.progress == 100
 
 
