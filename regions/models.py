@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from .choices import OrganisationKind, UserRole
 
@@ -203,3 +204,22 @@ class UserScope(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token, stored as a hash (django-rest-knox), with an expiry and the account state it was issued for.
+
+    ``fingerprint`` is a keyed hash of the user's password hash, role and region when the token was
+    issued (regions.selectors.api_token_fingerprint): a token whose fingerprint no longer matches
+    is refused, whatever path changed the password or the role.
+    """
+
+    fingerprint = models.CharField(_("отпечаток учётной записи"), max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API-токен")
+        verbose_name_plural = _("API-токены")
+
+    def __str__(self):
+        return f"{self.token_key[:8]}… — {self.user}"

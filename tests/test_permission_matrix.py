@@ -4,11 +4,11 @@ new route without a rule here fails `test_every_route_has_a_rule`."""
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from metrics.models import Upload
 from metrics.services import kpi_values_rebuild
 from regions.choices import UserRole
+from regions.services import api_token_create
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, UserFactory, region
 from tests.metrics.test_services_uploads import csv_file, row
 
@@ -50,6 +50,8 @@ RULES = {
     "admin": [("get", "/admin/", dict(dict.fromkeys(ROLES, 302), admin=200))],
     "api:api-root": [("get", "/api/v1/", API_READ)],
     "api:token": [("post", "/api/v1/auth/token/", dict.fromkeys(ROLES, 400))],
+    # every account may revoke the token it calls with, the read-only one too
+    "api:logout": [("post", "/api/v1/auth/logout/", dict(dict.fromkeys(ROLES, 204), anonymous=401))],
     "api:region-list": [("get", "/api/v1/regions/", API_READ)],
     "api:region-detail": [("get", "/api/v1/regions/63/", API_READ)],
     "api:region-kpis": [("get", "/api/v1/regions/63/kpis/", API_READ)],
@@ -126,7 +128,7 @@ def client_for(role, world, *, api):
         return client
     user = world["users"][role]
     if api:
-        client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_create(user=user)[1]}"
     else:
         client.force_login(user)
     return client
@@ -151,6 +153,8 @@ def test_access(name, method, path, role, expected, world, django_capture_on_com
         response = client.get(url)
     elif name == "api:token":
         response = client.post(url, {"username": "nobody", "password": "wrong"})
+    elif name == "api:logout":
+        response = client.post(url)
     else:
         data = {
             "file": csv_file([row("63-1")]),

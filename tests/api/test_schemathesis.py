@@ -7,9 +7,9 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from regions.services import api_token_create
 from sferum_migration.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ministry_token(ministry_user):
-    return Token.objects.create(user=ministry_user).key
+    return api_token_create(user=ministry_user)[1]
 
 
 @pytest.fixture
