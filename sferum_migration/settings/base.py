@@ -204,6 +204,10 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="600/minute"),
         "anon": env("API_THROTTLE_ANON", default="30/minute"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For (1 behind one nginx). With 0 the
+    # header is ignored and the address limits count the connection's address: a client could put
+    # anything in that header and never be limited.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
