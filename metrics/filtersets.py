@@ -7,13 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from regions.models import Region
 
 from .choices import UploadStatus
+from .kpi import validate_accepted_week
 from .models import Upload, WeeklySnapshot
 
 
 class UploadFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region__code", label=_("Код региона"))
     status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"))
-    week = django_filters.DateFilter(label=_("Неделя"))
+    week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
 
     class Meta:
         model = Upload
@@ -22,7 +23,7 @@ class UploadFilterSet(django_filters.FilterSet):
 
 class SnapshotFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
-    week = django_filters.DateFilter(label=_("Неделя"))
+    week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
     org_id = django_filters.CharFilter(field_name="organisation__org_id", label=_("ID организации"))
 
     class Meta:

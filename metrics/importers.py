@@ -18,7 +18,7 @@ from typing import BinaryIO
 from regions.choices import KIND_ABBREVIATIONS, OrganisationKind
 
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
-from .kpi import monday_of
+from .kpi import WeekRange, accepted_weeks, monday_of
 
 __all__ = [
     "FileRejected",
@@ -80,8 +80,6 @@ _XLSX_CELL = re.compile(rb"<c[ >/]")
 _XLSX_CELL_REF = re.compile(rb"<c [^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 EXCEL_MAX_ROWS = 1_048_576
 PROGRESS_EVERY = 5000
-# Plausible years of an activity week: anything else is a typo in the date.
-MIN_YEAR, MAX_YEAR = 2000, 2099
 
 _EXCEL_1900_BASE = date(1899, 12, 30)  # serial 1 is 1900-01-01, shifted by Lotus' phantom 1900-02-29
 _EXCEL_1904_BASE = date(1904, 1, 1)
@@ -200,19 +198,32 @@ def parse_upload(
     filename: str,
     max_bytes: int,
     progress: Callable[[int], None] | None = None,
+    weeks: WeekRange | None = None,
 ) -> ParseResult:
-    """Parse a CSV or XLSX weekly activity file; raise FileRejected if it is not a usable table."""
+    """Parse a CSV or XLSX weekly activity file; raise FileRejected if it is not a usable table.
+
+    A «Неделя» cell outside ``weeks`` is a row error; None: the product's range (settings.WEEK_MIN
+    to the week after this one, metrics.kpi.accepted_weeks)."""
     data = _read_bounded(source, max_bytes)
     if not data:
         raise FileRejected(MSG_EMPTY)
+    read = _Reading(progress=progress, weeks=weeks or accepted_weeks())
     if data.startswith(b"PK\x03\x04"):
-        return _parse_xlsx(data, max_bytes=max_bytes, progress=progress)
+        return _parse_xlsx(data, max_bytes=max_bytes, read=read)
     if data.startswith(_OLE_MAGIC):
         raise FileRejected(MSG_XLS)
     if data.startswith(b"PK"):  # an empty or spanned zip archive
         raise FileRejected(MSG_BAD_XLSX)
     looks_like_xlsx = (filename or "").lower().endswith((".xlsx", ".xlsm"))
-    return _parse_csv(data, progress=progress, not_text_message=MSG_BAD_XLSX if looks_like_xlsx else MSG_NOT_TABLE)
+    return _parse_csv(data, read=read, not_text_message=MSG_BAD_XLSX if looks_like_xlsx else MSG_NOT_TABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What every reader hands on to the row rules."""
+
+    progress: Callable[[int], None] | None
+    weeks: WeekRange
 
 
 # --- reading the bytes -------------------------------------------------------------------------
@@ -248,7 +259,7 @@ def _megabytes(size: int) -> str:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def _parse_csv(data: bytes, *, progress, not_text_message: str) -> ParseResult:
+def _parse_csv(data: bytes, *, read: _Reading, not_text_message: str) -> ParseResult:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRejected(MSG_UTF16)
     if b"\x00" in data:
@@ -264,7 +275,7 @@ def _parse_csv(data: bytes, *, progress, not_text_message: str) -> ParseResult:
             next(reader)
         header_line, cells = _first_filled(enumerate(reader, 1))
         # The reader goes on from the row after the header, so the lines keep counting from there.
-        return _parse_rows(reader, _map_header(cells), header_line=header_line, progress=progress)
+        return _parse_rows(reader, _map_header(cells), header_line=header_line, read=read)
     except csv.Error as error:
         raise FileRejected(
             f"Не удалось разобрать CSV в строке {reader.line_num}: проверьте кавычки и разделители"
@@ -346,15 +357,15 @@ def _too_many_columns() -> str:
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError)
 
 
-def _parse_xlsx(data: bytes, *, max_bytes: int, progress) -> ParseResult:
+def _parse_xlsx(data: bytes, *, max_bytes: int, read: _Reading) -> ParseResult:
     _check_xlsx_archive(data, max_bytes)
     try:
         dense_is_safe = _xlsx_extent_is_safe(data)
     except _ZIP_ERRORS:
         raise FileRejected(MSG_BAD_XLSX) from None
     if dense_is_safe:
-        return _parse_xlsx_calamine(data, progress=progress)
-    return _parse_xlsx_openpyxl(data, progress=progress)
+        return _parse_xlsx_calamine(data, read=read)
+    return _parse_xlsx_openpyxl(data, read=read)
 
 
 def _xlsx_extent_is_safe(data: bytes) -> bool:
@@ -395,7 +406,7 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _parse_xlsx_calamine(data: bytes, *, progress) -> ParseResult:
+def _parse_xlsx_calamine(data: bytes, *, read: _Reading) -> ParseResult:
     """The fast reader (FIELD_NOTES: ~0.5 s for 100,000 rows against ~20 s for openpyxl)."""
     from python_calamine import CalamineWorkbook
 
@@ -415,7 +426,7 @@ def _parse_xlsx_calamine(data: bytes, *, progress) -> ParseResult:
     header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
     columns = _map_header(cells)
     data_rows = _xlsx_texts((raw + (None,) * (columns.need - len(raw)) for _, raw in rows), columns.need)
-    return _parse_rows(data_rows, columns, header_line=header_line, progress=progress, serial_base=serial_base)
+    return _parse_rows(data_rows, columns, header_line=header_line, read=read, serial_base=serial_base)
 
 
 def _xlsx_is_1904(data: bytes) -> bool:
@@ -428,7 +439,7 @@ def _xlsx_is_1904(data: bytes) -> bool:
     return bool(re.search(rb"date1904=\"(1|true)\"", workbook))
 
 
-def _parse_xlsx_openpyxl(data: bytes, *, progress) -> ParseResult:
+def _parse_xlsx_openpyxl(data: bytes, *, read: _Reading) -> ParseResult:
     # Imported here: openpyxl is slow to import and CSV uploads never need it.
     from openpyxl import load_workbook
     from openpyxl.utils.datetime import CALENDAR_MAC_1904
@@ -450,7 +461,7 @@ def _parse_xlsx_openpyxl(data: bytes, *, progress) -> ParseResult:
         header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
         columns = _map_header(cells)
         data_rows = _xlsx_texts((raw for _, raw in rows), columns.need)
-        return _parse_rows(data_rows, columns, header_line=header_line, progress=progress, serial_base=serial_base)
+        return _parse_rows(data_rows, columns, header_line=header_line, read=read, serial_base=serial_base)
     finally:
         if values is not None:
             values.close()  # releases the sheet's open member before the archive closes
@@ -637,7 +648,7 @@ def _kind_of(text: str) -> tuple[str | None, str | None]:
     return kind, None
 
 
-def _week_of(text: str, serial_base: date) -> tuple[date | None, str | None]:
+def _week_of(text: str, serial_base: date, accepted: WeekRange) -> tuple[date | None, str | None]:
     """(Monday of the week the cell names, None), (None, None) for a blank cell, or (None, reason)."""
     value = text.strip()
     if not value:
@@ -667,8 +678,8 @@ def _week_of(text: str, serial_base: date) -> tuple[date | None, str | None]:
         day = None
     if day is None:
         return None, f"Дата «{_shown(text)}» не распознана: укажите её в виде ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        return None, f"Дата «{_shown(text)}» вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR} годы)"
+    if day not in accepted:
+        return None, f"Дата «{_shown(text)}» вне допустимого диапазона: допустимы недели {accepted.span}"
     return monday_of(day), None
 
 
@@ -690,10 +701,11 @@ def _parse_rows(
     columns: _Columns,
     *,
     header_line: int,
-    progress: Callable[[int], None] | None,
+    read: _Reading,
     serial_base: date = _EXCEL_1900_BASE,
 ) -> ParseResult:
     """Validate every data row; collect the valid ones and all errors in line order."""
+    progress, accepted = read.progress, read.weeks
     index, names = columns.index, columns.names
     i_id = index["org_id"]
     i_name = index.get("org_name", -1)
@@ -776,7 +788,7 @@ def _parse_rows(
             text = row[i_week]
             result = weeks.get(text)
             if result is None:
-                result = weeks[text] = _week_of(text, serial_base)
+                result = weeks[text] = _week_of(text, serial_base, accepted)
             week, reason = result
             if reason:
                 week_ok = False

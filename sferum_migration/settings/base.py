@@ -5,7 +5,7 @@ Celery tasks run inline. ``DATABASE_URL`` switches to PostgreSQL and
 ``CELERY_BROKER_URL`` (Redis) to real workers.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -129,6 +129,10 @@ STORAGES = {
 }
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never routed: uploads are not served back
+
+# The first week the product accepts (any day of it): weeks before it, or after next week, are
+# refused wherever a week comes in (upload form and API, the file's «Неделя» column, ?week=).
+WEEK_MIN = date.fromisoformat(env("DATA_WEEK_MIN", default="2025-01-01"))
 
 # Uploads: no Django setting bounds a file's size, the import checks it in code.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
