@@ -2,6 +2,7 @@
 new route without a rule here fails `test_every_route_has_a_rule`."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -12,13 +13,14 @@ from regions.services import api_token_create
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, UserFactory, region
 from tests.metrics.test_services_uploads import csv_file, row
 
-ROLES = ("anonymous", "ministry", "coordinator62", "coordinator63", "system", "admin")
+# "norole": signed in, but its role was removed (its API token was issued before that, so it died).
+ROLES = ("anonymous", "ministry", "coordinator62", "coordinator63", "system", "admin", "norole")
 LOGIN = 302  # a page without a login answers with a redirect to the login page
 # role -> status, in ROLES order
-ALL_LOGGED_IN = dict(zip(ROLES, (LOGIN, 200, 200, 200, 200, 200), strict=True))
-REGION63_UPLOADS = dict(zip(ROLES, (LOGIN, 200, 403, 200, 403, 200), strict=True))
-API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200), strict=True))
-API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200), strict=True))
+ALL_LOGGED_IN = dict(zip(ROLES, (LOGIN, 200, 200, 200, 200, 200, 403), strict=True))
+REGION63_UPLOADS = dict(zip(ROLES, (LOGIN, 200, 403, 200, 403, 200, 403), strict=True))
+API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200, 401), strict=True))
+API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200, 401), strict=True))
 
 # route name -> [(method, path template, {role: status})]; {org}, {municipality}, {upload}, {org_id}
 # are filled from the fixture data (all in region 63).
@@ -39,9 +41,12 @@ RULES = {
         ("get", "/uploads/", ALL_LOGGED_IN),
         ("get", "/uploads/?region=63", REGION63_UPLOADS),
         # a file for region 63: its coordinator and national roles only; nothing saved otherwise
-        ("post", "/uploads/", dict(zip(ROLES, (LOGIN, 302, 403, 302, 403, 302), strict=True))),
+        ("post", "/uploads/", dict(zip(ROLES, (LOGIN, 302, 403, 302, 403, 302, 403), strict=True))),
     ],
-    "dashboard:upload_template": [("get", "/uploads/template.csv", ALL_LOGGED_IN)],
+    "dashboard:upload_template": [
+        ("get", "/uploads/template.csv", ALL_LOGGED_IN),
+        ("get", "/uploads/template.xlsx", ALL_LOGGED_IN),
+    ],
     "dashboard:upload_detail": [("get", "/uploads/{upload}/", REGION63_UPLOADS)],
     "dashboard:upload_errors_export": [("get", "/uploads/{upload}/errors.csv", REGION63_UPLOADS)],
     "login": [("get", "/accounts/login/", dict.fromkeys(ROLES, 200))],
@@ -51,7 +56,7 @@ RULES = {
     "api:api-root": [("get", "/api/v1/", API_READ)],
     "api:token": [("post", "/api/v1/auth/token/", dict.fromkeys(ROLES, 400))],
     # every account may revoke the token it calls with, the read-only one too
-    "api:logout": [("post", "/api/v1/auth/logout/", dict(dict.fromkeys(ROLES, 204), anonymous=401))],
+    "api:logout": [("post", "/api/v1/auth/logout/", dict(dict.fromkeys(ROLES, 204), anonymous=401, norole=401))],
     "api:region-list": [("get", "/api/v1/regions/", API_READ)],
     "api:region-detail": [("get", "/api/v1/regions/63/", API_READ)],
     "api:region-kpis": [("get", "/api/v1/regions/63/kpis/", API_READ)],
@@ -63,7 +68,7 @@ RULES = {
     "api:upload-list": [
         ("get", "/api/v1/uploads/", API_READ),
         ("get", "/api/v1/uploads/?region=63", API_REGION63_UPLOADS),
-        ("post", "/api/v1/uploads/", dict(zip(ROLES, (401, 202, 403, 202, 403, 202), strict=True))),
+        ("post", "/api/v1/uploads/", dict(zip(ROLES, (401, 202, 403, 202, 403, 202, 401), strict=True))),
     ],
     "api:upload-detail": [("get", "/api/v1/uploads/{upload}/", API_REGION63_UPLOADS)],
     "api:schema": [("get", "/api/v1/schema/", API_READ)],
@@ -102,7 +107,11 @@ def world(db, django_capture_on_commit_callbacks):
         "coordinator63": UserFactory(role=UserRole.COORDINATOR, role__region=samara),
         "system": UserFactory(role=UserRole.SYSTEM),
         "admin": UserFactory(role=UserRole.ADMINISTRATOR),
+        "norole": UserFactory(role=UserRole.MINISTRY),
     }
+    norole_key = api_token_create(user=users["norole"])[1]
+    users["norole"].scope.delete()
+    users["norole"] = get_user_model().objects.get(pk=users["norole"].pk)
     upload = Upload.objects.create(
         original_name="w.csv",
         uploaded_by=users["coordinator63"],
@@ -119,6 +128,7 @@ def world(db, django_capture_on_commit_callbacks):
         "org_id": organisation.org_id,
         "municipality": organisation.municipality_id,
         "upload": upload.pk,
+        "norole_key": norole_key,
     }
 
 
@@ -128,7 +138,8 @@ def client_for(role, world, *, api):
         return client
     user = world["users"][role]
     if api:
-        client.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token_create(user=user)[1]}"
+        key = world["norole_key"] if role == "norole" else api_token_create(user=user)[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     else:
         client.force_login(user)
     return client
@@ -180,3 +191,17 @@ def test_login_page_and_api_docs_serve_no_third_party_assets(world):
         assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html.replace(
             "https://www.w3.org", ""
         )
+
+
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/regions/"])
+def test_an_account_without_a_role_signed_in_gets_403_from_the_api_schema_and_docs(world, url):
+    client = client_for("norole", world, api=False)
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "роли" in response.json()["detail"]
+
+
+def test_the_403_page_of_an_account_without_a_role_says_why(world):
+    response = client_for("norole", world, api=False).get("/regions/63/")
+    assert response.status_code == 403
+    assert "нет роли" in response.content.decode()
