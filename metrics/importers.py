@@ -18,6 +18,7 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 from regions.choices import KIND_ABBREVIATIONS, OrganisationKind
+from regions.names import without_bidi_controls
 
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS
 from .kpi import WeekRange, accepted_weeks, monday_of
@@ -973,16 +974,20 @@ def _parse_rows(
             add_error(
                 RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], f"ID организации длиннее {ORG_ID_MAX} символов")
             )
-        org_name = row[i_name].strip() if i_name >= 0 else ""
+        # Names lose the characters that would make them display as something else.
+        org_name = without_bidi_controls(row[i_name]).strip() if i_name >= 0 else ""
         if len(org_name) > ORG_NAME_MAX:
             add_error(
                 RowError(
                     line, names[i_name], org_name[:MAX_SHOWN_VALUE], f"Наименование длиннее {ORG_NAME_MAX} символов"
                 )
             )
-        municipality = row[i_municipality].strip() if i_municipality >= 0 else ""
-        # A national file names ~2,500 municipalities 90,000 times: keep one string of each.
-        municipality = municipalities.setdefault(municipality, municipality)
+        municipality = row[i_municipality] if i_municipality >= 0 else ""
+        # A national file names ~2,500 municipalities 90,000 times: clean and keep one string of each.
+        cleaned = municipalities.get(municipality)
+        if cleaned is None:
+            cleaned = municipalities[municipality] = without_bidi_controls(municipality).strip()
+        municipality = cleaned
         if len(municipality) > MUNICIPALITY_MAX:
             add_error(
                 RowError(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
 from .choices import OrganisationKind, UserRole
+from .names import without_bidi_controls
 
 
 class FederalDistrict(models.Model):
@@ -53,6 +54,9 @@ class Region(models.Model):
     def get_absolute_url(self):
         return reverse("dashboard:region", kwargs={"code": self.code})
 
+    def clean(self):
+        self.name = without_bidi_controls(self.name)
+
 
 class Municipality(models.Model):
     """A municipality (ОМСУ level) of a region."""
@@ -76,6 +80,9 @@ class Municipality(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboard:municipality", kwargs={"pk": self.pk})
+
+    def clean(self):
+        self.name = without_bidi_controls(self.name)
 
 
 class Organisation(models.Model):
@@ -114,6 +121,7 @@ class Organisation(models.Model):
         return reverse("dashboard:organisation", kwargs={"pk": self.pk})
 
     def clean(self):
+        self.name = without_bidi_controls(self.name)
         if self.municipality_id and self.region_id and self.municipality.region_id != self.region_id:
             raise ValidationError({"municipality": _("Муниципалитет относится к другому региону.")})
 
