@@ -138,7 +138,12 @@ try:
 except FileRejected as refused:
     outcome = {{"refused": refused.message}}
 outcome["seconds"] = time.perf_counter() - start
-outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:
+    # This process's own peak: ru_maxrss would also count the parent's memory at fork (Linux).
+    status = open("/proc/self/status").read()
+    outcome["peak_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
+except OSError:
+    outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(outcome))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
