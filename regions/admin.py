@@ -15,7 +15,7 @@ from metrics.services import organisation_kpis_refresh_enqueue, organisation_reg
 from .choices import OrganisationKind
 from .models import ApiToken, FederalDistrict, Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
 from .selectors import api_token_is_current, user_role
-from .services import api_token_create, api_tokens_revoke_stale
+from .services import api_token_create, api_tokens_revoke, api_tokens_revoke_stale
 
 User = get_user_model()
 
@@ -167,6 +167,12 @@ class UserAdmin(DjangoUserAdmin):
     list_display = (*DjangoUserAdmin.list_display, "scope_role", "scope_region")
     list_filter = (*DjangoUserAdmin.list_filter, "scope__role")
     list_select_related = ("scope__region",)
+    actions = ("revoke_api_tokens",)
+
+    @admin.action(description=_("Отозвать все API-токены выбранных пользователей"))
+    def revoke_api_tokens(self, request, queryset):
+        revoked = sum(api_tokens_revoke(user=user) for user in queryset)
+        self.message_user(request, _("Отозвано токенов: %(count)d.") % {"count": revoked})
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)  # the scope inline is saved here

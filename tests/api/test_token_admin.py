@@ -182,3 +182,12 @@ def test_roles_removed_in_bulk_end_the_tokens(admin_client_, ministry_user, syst
     )
     assert response.status_code == 302
     assert not ApiToken.objects.exists()
+
+
+def test_an_administrator_revokes_every_token_of_chosen_users(admin_client_, ministry_user, system_user):
+    keys = [api_token_create(user=user)[1] for user in (ministry_user, ministry_user, system_user)]
+    response = admin_client_.post(
+        "/admin/auth/user/", {"action": "revoke_api_tokens", "_selected_action": [ministry_user.pk]}
+    )
+    assert response.status_code == 302
+    assert [api_status(key) for key in keys] == [401, 401, 200]
