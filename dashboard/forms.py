@@ -39,7 +39,7 @@ class UploadForm(forms.Form):
             field.widget.choices = [(region.pk, str(region))]
 
 
-# The formats a page's ?week= is read in (sferum_migration.middleware.WEEK_FORMATS reads the same).
+# The formats a page's ?week= is read in (sferum_migration.middleware reads it the same way).
 WEEK_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 
 

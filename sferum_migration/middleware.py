@@ -7,11 +7,9 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from dashboard.forms import WEEK_INPUT_FORMATS
 from metrics.kpi import accepted_weeks
 from regions.selectors import user_role
-
-# The formats a page reads ?week= in (dashboard.forms.WEEK_INPUT_FORMATS); the API reads the first.
-WEEK_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def _is_api_view(view_func) -> bool:
@@ -98,7 +96,8 @@ class RequestGuardMiddleware:
 
 
 def _parse_week(text: str):
-    for fmt in WEEK_FORMATS:
+    """The date a ?week= names, read as the pages read it (the API reads the first format); or None."""
+    for fmt in WEEK_INPUT_FORMATS:
         try:
             return datetime.strptime(text.strip(), fmt).date()
         except ValueError:
