@@ -34,11 +34,10 @@ class ApiTokenAuthentication(TokenAuthentication):
         return super().authenticate_credentials(token)
 
     def validate_user(self, auth_token):
-        user, auth_token = super().validate_user(auth_token)  # an inactive user is refused here
-        if not api_token_is_current(auth_token):
-            auth_token.delete()  # dead for good: a role given back later does not revive it
+        if not api_token_is_current(auth_token):  # inactive, no role, or another password or role
+            auth_token.delete()  # dead for good: an account enabled or a role given back does not revive it
             raise AuthenticationFailed(MSG_REVOKED)
-        return user, auth_token
+        return super().validate_user(auth_token)
 
     def _cleanup_token(self, auth_token) -> bool:
         # knox also reads every other token of the user on each request to delete expired ones;

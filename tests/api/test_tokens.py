@@ -110,10 +110,12 @@ def test_unusable_password_ends_the_tokens(ministry_user):
     assert status_with(key) == 401
 
 
-def test_deactivated_account_is_refused(ministry_user):
+def test_deactivated_account_is_refused_and_its_token_stays_dead(ministry_user):
     key = obtain()["token"]
     get_user_model().objects.filter(pk=ministry_user.pk).update(is_active=False)
     assert status_with(key) == 401
+    get_user_model().objects.filter(pk=ministry_user.pk).update(is_active=True)
+    assert status_with(key) == 401, "enabled again, the account needs a new token"
 
 
 def test_lost_role_ends_the_tokens(ministry_user):
