@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from metrics.choices import KpiCode, ReportingStatus, UploadMode
-from metrics.kpi import STATUS_SEVERITY, monday_of
+from metrics.kpi import STATUS_SEVERITY, monday_of, validate_accepted_week
 from regions.models import FederalDistrict, Region
 
 
@@ -23,6 +23,7 @@ class UploadForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Любой день недели; не нужна, если в файле есть столбец «Неделя»."),
+        validators=[validate_accepted_week],
     )
     mode = forms.ChoiceField(label=_("Режим"), choices=UploadMode.choices, initial=UploadMode.ATOMIC)
     dry_run = forms.BooleanField(label=_("Только проверить, ничего не сохранять"), required=False)
@@ -38,13 +39,20 @@ class UploadForm(forms.Form):
             field.widget.choices = [(region.pk, str(region))]
 
 
+# The formats a page's ?week= is read in (sferum_migration.middleware reads it the same way).
+WEEK_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+
 class PageFilterForm(forms.Form):
     """Filters every KPI page shares: the week (any day of it) and the KPI the rankings use.
 
     A page never fails on a bad parameter: an invalid value is ignored and the default applies.
+    (A real date outside the accepted weeks never gets here: RequestGuardMiddleware answers 400.)
     """
 
-    week = forms.DateField(label=_("Неделя"), required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"])
+    week = forms.DateField(
+        label=_("Неделя"), required=False, input_formats=WEEK_INPUT_FORMATS, validators=[validate_accepted_week]
+    )
     kpi = forms.ChoiceField(label=_("Показатель"), required=False, choices=KpiCode.choices)
 
     def value(self, name, default=None):

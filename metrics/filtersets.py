@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from regions.models import Region
 
 from .choices import UploadStatus
+from .kpi import validate_accepted_week
 from .models import Upload, WeeklySnapshot
 from .selectors import uploads_for_user
 
@@ -17,7 +18,7 @@ class UploadFilterSet(django_filters.FilterSet):
 
     region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
     status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"))
-    week = django_filters.DateFilter(label=_("Неделя"))
+    week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
 
     class Meta:
         model = Upload
@@ -32,7 +33,7 @@ class UploadFilterSet(django_filters.FilterSet):
 
 class SnapshotFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
-    week = django_filters.DateFilter(label=_("Неделя"))
+    week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
     org_id = django_filters.CharFilter(field_name="organisation__org_id", label=_("ID организации"))
 
     class Meta:

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
 from .choices import KpiCode, ScheduleStatus
 
 TREND_WEEKS = 4
@@ -42,6 +46,48 @@ STATUS_SEVERITY = (
 def monday_of(day: date) -> date:
     """The Monday of the ISO week that contains ``day``."""
     return day - timedelta(days=day.weekday())
+
+
+# --- the weeks the product accepts: one rule for forms, the API, query parameters and the file ----
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRange:
+    """The weeks the product accepts, as Mondays: from the week of WEEK_MIN to the week after today's.
+
+    ``day in weeks`` tells whether the week of ``day`` is one of them."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, *, first: date, today: date) -> "WeekRange":
+        return cls(monday_of(first), monday_of(today) + timedelta(weeks=1))
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= monday_of(day) <= self.last
+
+    @property
+    def span(self) -> str:
+        """The accepted days in Russian: «с 30.12.2024 по 13.12.2026»."""
+        return f"с {self.first:%d.%m.%Y} по {self.last + timedelta(days=6):%d.%m.%Y}"
+
+    @property
+    def message(self) -> str:
+        """Why a week outside the range is refused, in Russian."""
+        return f"Неделя вне допустимого диапазона: допустимы недели {self.span}"
+
+
+def accepted_weeks(*, today: date | None = None) -> WeekRange:
+    """The product's WeekRange: settings.WEEK_MIN and today (Moscow time)."""
+    return WeekRange.of(first=settings.WEEK_MIN, today=today or timezone.localdate())
+
+
+def validate_accepted_week(value: date) -> None:
+    """The validator of every week field (forms, serializers, filters): the week must be accepted."""
+    weeks = accepted_weeks()
+    if value not in weeks:
+        raise ValidationError(weeks.message, code="week_out_of_range")
 
 
 def kpi_numbers(counts: dict, code: str) -> tuple[int, int]:

@@ -6,8 +6,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from .choices import OrganisationKind, UserRole
+from .names import without_bidi_controls
 
 
 class FederalDistrict(models.Model):
@@ -52,6 +54,9 @@ class Region(models.Model):
     def get_absolute_url(self):
         return reverse("dashboard:region", kwargs={"code": self.code})
 
+    def clean(self):
+        self.name = without_bidi_controls(self.name)
+
 
 class Municipality(models.Model):
     """A municipality (ОМСУ level) of a region."""
@@ -75,6 +80,9 @@ class Municipality(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboard:municipality", kwargs={"pk": self.pk})
+
+    def clean(self):
+        self.name = without_bidi_controls(self.name)
 
 
 class Organisation(models.Model):
@@ -113,6 +121,7 @@ class Organisation(models.Model):
         return reverse("dashboard:organisation", kwargs={"pk": self.pk})
 
     def clean(self):
+        self.name = without_bidi_controls(self.name)
         if self.municipality_id and self.region_id and self.municipality.region_id != self.region_id:
             raise ValidationError({"municipality": _("Муниципалитет относится к другому региону.")})
 
@@ -199,3 +208,22 @@ class UserScope(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token, stored as a hash (django-rest-knox), with an expiry and the account state it was issued for.
+
+    ``fingerprint`` is a keyed hash of the user's password hash, role and region when the token was
+    issued (regions.selectors.api_token_fingerprint): a token whose fingerprint no longer matches
+    is refused, whatever path changed the password or the role.
+    """
+
+    fingerprint = models.CharField(_("отпечаток учётной записи"), max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API-токен")
+        verbose_name_plural = _("API-токены")
+
+    def __str__(self):
+        return f"{self.token_key[:8]}… — {self.user}"

@@ -1,5 +1,9 @@
 """Reads of the regions app, and who may see or write what."""
 
+from hmac import compare_digest
+
+from django.utils.crypto import salted_hmac
+
 from .choices import UserRole
 from .models import Region
 
@@ -35,3 +39,24 @@ def user_can_upload(user, region: Region | None) -> bool:
         return True
     own = user_region(user)
     return own is not None and region is not None and own.pk == region.pk
+
+
+def api_token_fingerprint(user) -> str:
+    """What an API token is bound to: the user's password hash, role and region, as a keyed hash
+    (like the session's auth hash, it changes with every set_password, even to the same password).
+
+    Rotating SECRET_KEY changes every fingerprint, so every token is refused: clients ask again."""
+    scope = getattr(user, "scope", None)
+    state = "\x00".join((user.password, user_role(user) or "", str(scope.region_id or "") if scope else ""))
+    return salted_hmac("regions.api_token_fingerprint", state, algorithm="sha256").hexdigest()
+
+
+def api_token_is_current(token) -> bool:
+    """Whether a token still opens the API: its user is active, has a role, and has the password,
+    role and region the token was issued for. Expiry is checked by the authentication itself."""
+    user = token.user
+    return (
+        user.is_active
+        and user_role(user) is not None
+        and compare_digest(token.fingerprint, api_token_fingerprint(user))
+    )

@@ -2,9 +2,10 @@
 
 Imported by DRF's settings while rest_framework itself loads: nothing here may import its views' modules."""
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -77,6 +78,16 @@ def _api_exception(error: ApplicationError) -> exceptions.APIException:
 
 def _is_api(request) -> bool:
     return request.path.startswith(API_PREFIX)
+
+
+def handler400(request, exception=None):
+    """A refused request: JSON under /api/, a plain page elsewhere; the project's own refusals
+    (BadRequest, e.g. a week outside the accepted range) say why, Django's others do not."""
+    message = str(exception) if type(exception) is BadRequest and str(exception) else _("Некорректный запрос.")
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=400)
+    body = loader.render_to_string("400.html", {"message": message}, request)
+    return HttpResponseBadRequest(body)
 
 
 def handler404(request, exception=None):

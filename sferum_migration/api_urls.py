@@ -13,7 +13,7 @@ from metrics.api.views import (
     SnapshotViewSet,
     UploadViewSet,
 )
-from regions.api.views import OrganisationViewSet, RegionViewSet, TokenObtainView
+from regions.api.views import OrganisationViewSet, RegionViewSet, TokenLogoutView, TokenObtainView
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -24,6 +24,7 @@ router.register("uploads", UploadViewSet, basename="upload")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="logout"),
     re_path(r"^regions/(?P<code>[0-9]{2})/kpis/$", RegionKpisView.as_view(), name="region-kpis"),
     re_path(r"^regions/(?P<code>[0-9]{2})/kpis/history/$", RegionKpiHistoryView.as_view(), name="region-kpi-history"),
     path("kpis/summary/", KpiSummaryView.as_view(), name="kpi-summary"),

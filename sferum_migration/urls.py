@@ -4,17 +4,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from .middleware import role_not_required
 
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("digests.urls")),
     path("admin/", admin.site.urls),
-    path("accounts/login/", login_not_required(auth_views.LoginView.as_view()), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", role_not_required(login_not_required(auth_views.LoginView.as_view())), name="login"),
+    path("accounts/logout/", role_not_required(auth_views.LogoutView.as_view()), name="logout"),
+    path("i18n/setlang/", role_not_required(set_language), name="set_language"),
     path("api/v1/", include("sferum_migration.api_urls")),
 ]
 
-# JSON under /api/, Django's own pages elsewhere (used when DEBUG is off).
+# JSON under /api/, plain pages elsewhere (used when DEBUG is off).
+handler400 = "sferum_migration.api.handler400"
 handler404 = "sferum_migration.api.handler404"
 handler500 = "sferum_migration.api.handler500"

@@ -2,24 +2,26 @@
 new route without a rule here fails `test_every_route_has_a_rule`."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from digests.services import unsubscribe_token
 from metrics.models import Upload, UploadWarning
 from metrics.services import kpi_values_rebuild
 from regions.choices import UserRole
+from regions.services import api_token_create
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, UserFactory, region
 from tests.metrics.test_services_uploads import csv_file, row
 
-ROLES = ("anonymous", "ministry", "coordinator62", "coordinator63", "system", "admin")
+# "norole": signed in, but its role was removed (its API token was issued before that, so it died).
+ROLES = ("anonymous", "ministry", "coordinator62", "coordinator63", "system", "admin", "norole")
 LOGIN = 302  # a page without a login answers with a redirect to the login page
 # role -> status, in ROLES order
-ALL_LOGGED_IN = dict(zip(ROLES, (LOGIN, 200, 200, 200, 200, 200), strict=True))
-REGION63_UPLOADS = dict(zip(ROLES, (LOGIN, 200, 403, 200, 403, 200), strict=True))
-API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200), strict=True))
-API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200), strict=True))
+ALL_LOGGED_IN = dict(zip(ROLES, (LOGIN, 200, 200, 200, 200, 200, 403), strict=True))
+REGION63_UPLOADS = dict(zip(ROLES, (LOGIN, 200, 403, 200, 403, 200, 403), strict=True))
+API_READ = dict(zip(ROLES, (401, 200, 200, 200, 200, 200, 401), strict=True))
+API_REGION63_UPLOADS = dict(zip(ROLES, (401, 200, 403, 200, 403, 200, 401), strict=True))
 
 # route name -> [(method, path template, {role: status})]; {org}, {municipality}, {upload}, {org_id},
 # {warning} are filled from the fixture data (all in region 63), {unsubscribe_token} is the ministry user's.
@@ -48,23 +50,33 @@ RULES = {
         ("get", "/uploads/", ALL_LOGGED_IN),
         ("get", "/uploads/?region=63", REGION63_UPLOADS),
         # a file for region 63: its coordinator and national roles only; nothing saved otherwise
-        ("post", "/uploads/", dict(zip(ROLES, (LOGIN, 302, 403, 302, 403, 302), strict=True))),
+        ("post", "/uploads/", dict(zip(ROLES, (LOGIN, 302, 403, 302, 403, 302, 403), strict=True))),
     ],
-    "dashboard:upload_template": [("get", "/uploads/template.csv", ALL_LOGGED_IN)],
+    "dashboard:upload_template": [
+        ("get", "/uploads/template.csv", ALL_LOGGED_IN),
+        ("get", "/uploads/template.xlsx", ALL_LOGGED_IN),
+    ],
     "dashboard:upload_detail": [("get", "/uploads/{upload}/", REGION63_UPLOADS)],
     "dashboard:upload_errors_export": [("get", "/uploads/{upload}/errors.csv", REGION63_UPLOADS)],
     "digests:profile": [("get", "/profile/digests/", ALL_LOGGED_IN)],
     # The link of an e-mail: its signed token is the access, with or without a login.
-    "digests:unsubscribe": [("get", "/digests/unsubscribe/{unsubscribe_token}/", dict.fromkeys(ROLES, 200))],
+    # (an account without a role is refused every page before any view, this one included)
+    "digests:unsubscribe": [
+        ("get", "/digests/unsubscribe/{unsubscribe_token}/", dict(dict.fromkeys(ROLES, 200), norole=403))
+    ],
     "dashboard:upload_warnings_export": [("get", "/uploads/{upload}/warnings.xlsx", REGION63_UPLOADS)],
     # ministry staff only (back to the upload page); the region's own coordinator may read, not explain
     "dashboard:upload_warning_explain": [
         (
             "post",
             "/uploads/{upload}/warnings/{warning}/explain/",
-            dict(zip(ROLES, (LOGIN, 302, 403, 403, 403, 302), strict=True)),
+            dict(zip(ROLES, (LOGIN, 302, 403, 403, 403, 302, 403), strict=True)),
         ),
-        ("get", "/uploads/{upload}/warnings/{warning}/explain/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN)),
+        (
+            "get",
+            "/uploads/{upload}/warnings/{warning}/explain/",
+            dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN, norole=403),
+        ),
     ],
     "login": [("get", "/accounts/login/", dict.fromkeys(ROLES, 200))],
     "logout": [("get", "/accounts/logout/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN))],
@@ -72,6 +84,8 @@ RULES = {
     "admin": [("get", "/admin/", dict(dict.fromkeys(ROLES, 302), admin=200))],
     "api:api-root": [("get", "/api/v1/", API_READ)],
     "api:token": [("post", "/api/v1/auth/token/", dict.fromkeys(ROLES, 400))],
+    # every account may revoke the token it calls with, the read-only one too
+    "api:logout": [("post", "/api/v1/auth/logout/", dict(dict.fromkeys(ROLES, 204), anonymous=401, norole=401))],
     "api:region-list": [("get", "/api/v1/regions/", API_READ)],
     "api:region-detail": [("get", "/api/v1/regions/63/", API_READ)],
     "api:region-kpis": [("get", "/api/v1/regions/63/kpis/", API_READ)],
@@ -84,7 +98,7 @@ RULES = {
     "api:upload-list": [
         ("get", "/api/v1/uploads/", API_READ),
         ("get", "/api/v1/uploads/?region=63", API_REGION63_UPLOADS),
-        ("post", "/api/v1/uploads/", dict(zip(ROLES, (401, 202, 403, 202, 403, 202), strict=True))),
+        ("post", "/api/v1/uploads/", dict(zip(ROLES, (401, 202, 403, 202, 403, 202, 401), strict=True))),
     ],
     "api:upload-detail": [("get", "/api/v1/uploads/{upload}/", API_REGION63_UPLOADS)],
     "api:schema": [("get", "/api/v1/schema/", API_READ)],
@@ -123,7 +137,11 @@ def world(db, django_capture_on_commit_callbacks):
         "coordinator63": UserFactory(role=UserRole.COORDINATOR, role__region=samara),
         "system": UserFactory(role=UserRole.SYSTEM),
         "admin": UserFactory(role=UserRole.ADMINISTRATOR),
+        "norole": UserFactory(role=UserRole.MINISTRY),
     }
+    norole_key = api_token_create(user=users["norole"])[1]
+    users["norole"].scope.delete()
+    users["norole"] = get_user_model().objects.get(pk=users["norole"].pk)
     upload = Upload.objects.create(
         original_name="w.csv",
         uploaded_by=users["coordinator63"],
@@ -145,6 +163,7 @@ def world(db, django_capture_on_commit_callbacks):
         "municipality": organisation.municipality_id,
         "upload": upload.pk,
         "unsubscribe_token": unsubscribe_token(user_id=users["ministry"].pk),
+        "norole_key": norole_key,
     }
 
 
@@ -154,7 +173,8 @@ def client_for(role, world, *, api):
         return client
     user = world["users"][role]
     if api:
-        client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        key = world["norole_key"] if role == "norole" else api_token_create(user=user)[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     else:
         client.force_login(user)
     return client
@@ -181,6 +201,8 @@ def test_access(name, method, path, role, expected, world, django_capture_on_com
         response = client.post(url, {"username": "nobody", "password": "wrong"})
     elif name == "dashboard:upload_warning_explain":
         response = client.post(url, {"comment": "Школа присоединила филиал"})
+    elif name == "api:logout":
+        response = client.post(url)
     else:
         data = {
             "file": csv_file([row("63-1")]),
@@ -207,3 +229,17 @@ def test_login_page_and_api_docs_serve_no_third_party_assets(world):
         assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html.replace(
             "https://www.w3.org", ""
         )
+
+
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/regions/"])
+def test_an_account_without_a_role_signed_in_gets_403_from_the_api_schema_and_docs(world, url):
+    client = client_for("norole", world, api=False)
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "роли" in response.json()["detail"]
+
+
+def test_the_403_page_of_an_account_without_a_role_says_why(world):
+    response = client_for("norole", world, api=False).get("/regions/63/")
+    assert response.status_code == 403
+    assert "нет роли" in response.content.decode()

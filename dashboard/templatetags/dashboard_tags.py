@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
 from metrics.kpi import severity_rank
 from regions.choices import KIND_ABBREVIATIONS
+from regions.names import without_bidi_controls
 
 register = template.Library()
 
@@ -30,6 +31,13 @@ def _decimal(number: float, digits: int) -> str:
     text = f"{abs(number):,.{digits}f}".replace(",", NBSP).replace(".", ",")
     # A negative number that rounds to zero is written without a sign.
     return MINUS + text if number < 0 and text.strip("0," + NBSP) else text
+
+
+@register.filter(is_safe=True)
+def plain_name(value) -> str:
+    """A name as it is shown: without bidirectional formatting characters (regions.names), so that it
+    cannot display as something else; also names stored before they were stripped at registration."""
+    return "" if value is None else without_bidi_controls(str(value))
 
 
 @register.filter

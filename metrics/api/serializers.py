@@ -13,7 +13,7 @@ from regions.models import Region
 from ..choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus, WarningCode
 from ..constants import NO_DATA
 from ..counts import COUNT_FIELDS
-from ..kpi import monday_of
+from ..kpi import monday_of, validate_accepted_week
 from ..models import Upload, UploadWarning, WeeklySnapshot
 from ..selectors import upload_warnings
 
@@ -162,7 +162,11 @@ class UploadCreateSerializer(serializers.Serializer):
         help_text=_("Код региона; без него — национальный файл со столбцом «Код региона»."),
     )
     week = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text=_("Любой день недели, YYYY-MM-DD.")
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[validate_accepted_week],
+        help_text=_("Любой день недели, YYYY-MM-DD; с недели DATA_WEEK_MIN по следующую за текущей."),
     )
     mode = serializers.ChoiceField(choices=UploadMode.choices, default=UploadMode.ATOMIC)
     dry_run = serializers.BooleanField(default=False)
@@ -174,6 +178,7 @@ class UploadCreateSerializer(serializers.Serializer):
 class WeekQuerySerializer(serializers.Serializer):
     week = serializers.DateField(
         required=False,
+        validators=[validate_accepted_week],
         help_text=_(
             "Любой день недели, YYYY-MM-DD; берётся её понедельник. Без параметра — последняя закрытая "
             "неделя с данными (срок отчётности прошёл)."

@@ -1,8 +1,8 @@
 """Serializers of the regions API: output shape only (and the token request)."""
 
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from ..choices import OrganisationKind
 from ..models import Organisation, Region
@@ -32,16 +32,31 @@ class OrganisationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TokenRequestSerializer(AuthTokenSerializer):
-    """Username and password; answers the account's token."""
+class TokenRequestSerializer(serializers.Serializer):
+    """Username and password; ``user`` in the validated data when they are right (through django-axes)."""
 
     # Bounded before authenticate(): django-axes records a failed username in a 255-character column.
     username = serializers.CharField(label=_("Имя пользователя"), max_length=150, write_only=True)
     password = serializers.CharField(
         label=_("Пароль"), max_length=4096, style={"input_type": "password"}, trim_whitespace=False, write_only=True
     )
-    token = None  # the answer is TokenSerializer; the request carries no token
+
+    def validate(self, attrs):
+        # authenticate() answers None for a wrong password and for an inactive account alike.
+        user = authenticate(request=self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError(
+                _("Невозможно войти с указанными именем пользователя и паролем."), code="authorization"
+            )
+        return {**attrs, "user": user}
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text=_("Передавайте в заголовке `Authorization: Token <token>`."))
+    token = serializers.CharField(
+        help_text=_(
+            "Передавайте в заголовке `Authorization: Token <token>`. Выдаётся один раз: хранится только его хеш."
+        )
+    )
+    expiry = serializers.DateTimeField(
+        help_text=_("Когда токен перестанет действовать; раньше — при выходе, смене пароля или роли.")
+    )

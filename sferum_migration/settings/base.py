@@ -5,6 +5,7 @@ Celery tasks run inline. ``DATABASE_URL`` switches to PostgreSQL and
 ``CELERY_BROKER_URL`` (Redis) to real workers.
 """
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -32,7 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sferum_migration.middleware.RequestGuardMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sferum_migration.middleware.LoginRequiredMiddleware",
+    "sferum_migration.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -130,6 +133,10 @@ STORAGES = {
 }
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"  # never routed: uploads are not served back
+
+# The first week the product accepts (any day of it): weeks before it, or after next week, are
+# refused wherever a week comes in (upload form and API, the file's «Неделя» column, ?week=).
+WEEK_MIN = date.fromisoformat(env("DATA_WEEK_MIN", default="2025-01-01"))
 
 # Uploads: no Django setting bounds a file's size, the import checks it in code.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
@@ -239,10 +246,19 @@ QUALITY_REGION_SWING = env.float("QUALITY_REGION_SWING", default=0.15)
 # Warnings kept per code and upload (the counts stay exact): a file with a column left empty
 # carries one warning per row.
 QUALITY_WARNINGS_STORED_PER_CODE = env.int("QUALITY_WARNINGS_STORED_PER_CODE", default=1000)
+# API tokens (django-rest-knox): stored as hashes, each with an expiry; `Authorization: Token …`.
+# The project's own token model also binds a token to the account's password and role.
+KNOX_TOKEN_MODEL = "regions.ApiToken"  # noqa: S105 (a model name, not a secret)
+MIGRATION_MODULES = {"knox": None}  # knox's own token table is swapped out: nothing of it to create
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "regions.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Any role reads; the read-only role (external systems) never writes; no role, no access.
@@ -267,6 +283,10 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="600/minute"),
         "anon": env("API_THROTTLE_ANON", default="30/minute"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For (1 behind one nginx). With 0 the
+    # header is ignored and the address limits count the connection's address: a client could put
+    # anything in that header and never be limited.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -283,7 +303,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and Swagger UI: a role is needed, as for every other call.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "regions.api.permissions.RolePermission"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "KpiCodeEnum": "metrics.choices.KpiCode",

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from metrics.services import kpi_values_rebuild
+from regions.services import api_token_create
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
 
 PREVIOUS_WEEK = WEEK - timedelta(weeks=1)
@@ -28,8 +28,8 @@ def token_client():
     def make(user=None):
         client = APIClient()
         if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _token, key = api_token_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

@@ -3,6 +3,7 @@ coordinator of its own and of another region, the read-only system account, the 
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from metrics.models import Upload
 from regions.choices import UserRole
@@ -73,8 +74,14 @@ def test_every_role_reads_every_region(as_role, role, url):
 
 def test_an_account_without_a_role_reads_nothing(token_client):
     user = UserFactory(username="nobody")
+    client = token_client(user)
     UserScope.objects.filter(user=user).delete()
-    response = token_client(user).get("/api/v1/regions/")
+    response = client.get("/api/v1/regions/")
+    assert response.status_code == 401, "its token died with the role"
+    assert response.json()["detail"]
+    browser = APIClient()
+    browser.force_login(user)
+    response = browser.get("/api/v1/regions/")
     assert response.status_code == 403
     assert response.json()["detail"]
 
@@ -173,8 +180,9 @@ def test_system_account_sees_no_upload_history(token_client, system_user, both_u
     assert client.get(f"/api/v1/uploads/{both_uploads['62'].pk}/").status_code == 403
 
 
-def test_role_is_read_from_the_scope_not_the_token(token_client, coordinator62):
+def test_role_is_read_from_the_scope_and_a_changed_role_ends_the_token(token_client, coordinator62):
     client = token_client(coordinator62)
     assert post_upload(client, "62").status_code == 202
     UserScope.objects.filter(user=coordinator62).update(role=UserRole.SYSTEM, region=None)
-    assert post_upload(client, "62").status_code == 403
+    assert post_upload(client, "62").status_code == 401, "the token was issued for another role"
+    assert post_upload(token_client(coordinator62), "62").status_code == 403

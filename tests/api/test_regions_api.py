@@ -4,11 +4,10 @@ in the exact shapes of DESIGN.md §6, with a fixed number of queries."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from regions.choices import OrganisationKind
-from regions.models import Region
+from regions.models import ApiToken, Region
 from tests.factories import MunicipalityFactory, OrganisationFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +26,17 @@ def client(token_client, ministry_user):
 def test_token_is_issued_for_valid_credentials_and_opens_the_api(system_user):
     response = APIClient().post(TOKEN_URL, {"username": "system", "password": "pass-word-123"}, format="json")
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expiry"}
     key = response.json()["token"]
-    assert Token.objects.get(user=system_user).key == key
+    assert ApiToken.objects.get(user=system_user).token_key == key[:15]
 
     again = APIClient().post(TOKEN_URL, {"username": "system", "password": "pass-word-123"})
-    assert again.json()["token"] == key, "the same token on every call (form-encoded too)"
+    assert again.json()["token"] != key, "a new token on every call (form-encoded too)"
 
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert api.get("/api/v1/regions/").status_code == 200
+    for token in (key, again.json()["token"]):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert api.get("/api/v1/regions/").status_code == 200
 
 
 def test_wrong_credentials_are_400_json(system_user):
@@ -44,7 +44,7 @@ def test_wrong_credentials_are_400_json(system_user):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["non_field_errors"][0]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_missing_password_is_400_naming_the_field():
@@ -64,7 +64,7 @@ def test_repeated_failures_lock_the_account_out_even_with_the_right_password(sys
     assert right["Content-Type"] == "application/json"
     assert right.json()["detail"]
     assert int(right["Retry-After"]) == int(settings.AXES_COOLOFF_TIME * 3600)
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_token_call_ignores_a_browser_session(client, ministry_user):

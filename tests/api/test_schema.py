@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     ("/api/v1/auth/token/", "post"),
+    ("/api/v1/auth/logout/", "post"),
     ("/api/v1/regions/", "get"),
     ("/api/v1/regions/{code}/", "get"),
     ("/api/v1/regions/{code}/kpis/", "get"),
@@ -112,7 +113,7 @@ def test_contract_fields_are_in_the_schema(schema):
         "finished_at",
     } <= properties(schema, "Upload")
     assert properties(schema, "RowError") == {"line", "column", "value", "message"}
-    assert properties(schema, "Token") == {"token"}
+    assert properties(schema, "Token") == {"token", "expiry"}
     paginated = components(schema)["PaginatedRegionList"]["properties"]
     assert set(paginated) == {"count", "next", "previous", "results"}
 

@@ -69,3 +69,70 @@ def test_an_unreachable_cache_does_not_take_the_api_down(token_client, ministry_
     for _call in range(4):
         assert client.get("/api/v1/regions/").status_code == 200
     assert "Rate limit not applied" in caplog.text
+
+
+def test_an_unreachable_cache_does_not_take_the_token_call_down(system_user, low_rates, settings, caplog):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6390/0"}
+    }
+    client = APIClient()
+    for _call in range(3):
+        response = client.post("/api/v1/auth/token/", {"username": "system", "password": "pass-word-123"})
+        assert response.status_code == 200, response.content
+    assert "Rate limit not applied" in caplog.text
+
+
+def test_every_throttle_of_every_api_view_fails_open():
+    # A view that names its own throttles must name the project's fail-open ones.
+    from django.urls import get_resolver
+
+    from sferum_migration.throttling import _FailOpen
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            elif hasattr(pattern.callback, "cls"):
+                yield pattern.callback.cls
+
+    api_views = list(views(get_resolver().url_patterns))
+    assert api_views
+    for view in api_views:
+        for throttle in view().get_throttles():
+            assert isinstance(throttle, _FailOpen), (view, throttle)
+
+
+def test_an_invented_forwarded_address_does_not_escape_the_address_limit(system_user, low_rates):
+    client = APIClient()
+    answers = [
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "system", "password": "pass-word-123"},
+            HTTP_X_FORWARDED_FOR=f"10.0.{n}.{n}",
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [200, 200, 429, 429]
+
+
+def test_behind_a_configured_proxy_the_forwarded_client_address_is_counted(system_user, low_rates, settings):
+    # API_NUM_PROXIES=1 (one nginx): the last address nginx appended is the client's.
+    from rest_framework.settings import api_settings
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    assert api_settings.NUM_PROXIES == 1
+    client = APIClient()
+
+    def post(forwarded):
+        data = {"username": "system", "password": "pass-word-123"}
+        return client.post("/api/v1/auth/token/", data, HTTP_X_FORWARDED_FOR=forwarded).status_code
+
+    assert [post("spoofed-1, 203.0.113.7"), post("spoofed-2, 203.0.113.7"), post("203.0.113.7")] == [200, 200, 429]
+    assert post("198.51.100.2") == 200, "another client behind the same proxy has its own count"
+
+
+def test_proxies_are_not_trusted_unless_configured():
+    from tests.test_project import settings_value
+
+    assert settings_value("settings.REST_FRAMEWORK['NUM_PROXIES']") == "0"
+    assert settings_value("settings.REST_FRAMEWORK['NUM_PROXIES']", API_NUM_PROXIES="1") == "1"

@@ -954,3 +954,10 @@ def test_workbook_with_a_forged_far_cell_is_read_without_a_dense_grid():
     workbook.save(buffer)
     with pytest.raises(FileRejected):
         parse(buffer.getvalue(), filename="forged.xlsx")
+
+
+def test_names_from_the_file_lose_their_bidi_controls():
+    result = parse(csv_bytes([row(name="Школа\u202e №\u2066 5\u2069\u200f", municipality="\u061cГород\u202c")]))
+
+    assert result.errors == []
+    assert (result.rows[0].org_name, result.rows[0].municipality) == ("Школа № 5", "Город")

@@ -167,10 +167,10 @@ def test_status_is_read_correctly_after_the_web_app_restarts(live_worker, coordi
     import json
     import urllib.request
 
-    from rest_framework.authtoken.models import Token
+    from regions.services import api_token_create
 
     registry(20000)
-    token = Token.objects.create(user=coordinator62).key
+    _token, token = api_token_create(user=coordinator62)
     upload = upload_create(
         user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(20000)]), region=region("62"), week=WEEK
     )

@@ -148,3 +148,36 @@ def test_municipality_with_organisations_keeps_its_region(client, admin_user):
     client.post(url, {"name": empty.name, "oktmo": "", "region": region("63").id})
     empty.refresh_from_db()
     assert empty.region == region("63")
+
+
+SPOOFED = "Лицей\u202e1 №\u202c \u2067\u200fи\u2069м\u061c.\u200e Пушкина"
+
+
+def test_names_entered_in_the_admin_lose_their_bidi_controls(client, admin_user):
+    client.force_login(admin_user)
+    organisation = OrganisationFactory()
+    municipality = organisation.municipality
+    samara = region("63")
+
+    response = client.post(
+        reverse("admin:regions_organisation_change", args=[organisation.pk]),
+        _organisation_form(organisation, name=SPOOFED),
+    )
+    assert response.status_code == 302, response.content[:2000]
+    response = client.post(
+        reverse("admin:regions_municipality_change", args=[municipality.pk]),
+        {"name": f"\u202eРайон {SPOOFED}", "oktmo": "", "region": municipality.region_id},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    response = client.post(
+        reverse("admin:regions_region_change", args=[samara.pk]),
+        {"code": "63", "name": "Самарская\u202e область", "federal_district": samara.federal_district_id},
+    )
+    assert response.status_code == 302, response.content[:2000]
+
+    organisation.refresh_from_db()
+    municipality.refresh_from_db()
+    samara.refresh_from_db()
+    assert organisation.name == "Лицей1 № им. Пушкина"
+    assert municipality.name == "Район Лицей1 № им. Пушкина"
+    assert samara.name == "Самарская область"
