@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from metrics.api.views import (
+    KpiChangesView,
     KpiSummaryView,
     RegionKpiHistoryView,
     RegionKpisView,
@@ -29,6 +30,7 @@ urlpatterns = [
     re_path(r"^regions/(?P<code>[0-9]{2})/kpis/history/$", RegionKpiHistoryView.as_view(), name="region-kpi-history"),
     path("kpis/summary/", KpiSummaryView.as_view(), name="kpi-summary"),
     path("reporting/", ReportingView.as_view(), name="reporting"),
+    path("kpis/changes/", KpiChangesView.as_view(), name="kpi-changes"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # A browser page: an anonymous visitor is sent to the login page. The split view serves its

@@ -1,12 +1,13 @@
 """Factories for the domain; reference data (regions, KPIs, federal roadmap) comes from migrate."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 
-from metrics.choices import ScopeType
-from metrics.models import RegionReporting, ScheduleState, WeeklySnapshot
+from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType
+from metrics.models import KpiValue, RegionReporting, ScheduleState, WeeklySnapshot
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region, UserScope
 
@@ -53,6 +54,63 @@ class SnapshotFactory(factory.django.DjangoModelFactory):
     officials_active = 4
     sferum_total = 1400
     sferum_max_only = 1300
+
+
+class RegionKpiValueFactory(factory.django.DjangoModelFactory):
+    """A precomputed KPI row of a region (all organisation kinds); ``share`` sets the value."""
+
+    class Meta:
+        model = KpiValue
+
+    class Params:
+        share = 0.8
+
+    week = WEEK
+    scope = ScopeType.REGION
+    region = factory.LazyFunction(lambda: region("62"))
+    scope_id = factory.SelfAttribute("region.id")
+    kind = ""
+    kpi = KpiCode.STAFF_WEEKLY_ACTIVE
+    target = Decimal("0.75")
+    denominator = 1000
+    numerator = factory.LazyAttribute(lambda o: 0 if o.share is None else round(o.share * o.denominator))
+    value = factory.LazyAttribute(lambda o: None if o.share is None else o.numerator / o.denominator)
+    met = factory.LazyAttribute(lambda o: None if o.share is None else o.numerator >= o.target * o.denominator)
+    orgs_reported = factory.LazyAttribute(lambda o: 0 if o.share is None else 10)
+    orgs_total = 10
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        if kwargs["value"] is None:  # no data: nothing reported, no denominator
+            kwargs["denominator"] = 0
+        return kwargs
+
+
+class ScheduleStateFactory(factory.django.DjangoModelFactory):
+    """A region's schedule state for a week."""
+
+    class Meta:
+        model = ScheduleState
+
+    week = WEEK
+    scope = ScopeType.REGION
+    region = factory.LazyFunction(lambda: region("62"))
+    scope_id = factory.SelfAttribute("region.id")
+    status = ScheduleStatus.ON_TRACK
+    status_since = factory.SelfAttribute("week")
+
+
+class RegionReportingFactory(factory.django.DjangoModelFactory):
+    """Whether a region reported a week."""
+
+    class Meta:
+        model = RegionReporting
+
+    region = factory.LazyFunction(lambda: region("62"))
+    week = WEEK
+    status = ReportingStatus.ON_TIME
+    orgs_reported = factory.LazyAttribute(lambda o: 0 if o.status == ReportingStatus.MISSING else 10)
+    orgs_total = 10
 
 
 class UserFactory(factory.django.DjangoModelFactory):

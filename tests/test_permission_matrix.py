@@ -92,6 +92,7 @@ RULES = {
     "api:region-kpi-history": [("get", "/api/v1/regions/63/kpis/history/?kpi=staff_weekly_active", API_READ)],
     "api:kpi-summary": [("get", "/api/v1/kpis/summary/", API_READ)],
     "api:reporting": [("get", "/api/v1/reporting/", API_READ)],
+    "api:kpi-changes": [("get", "/api/v1/kpis/changes/", API_READ)],
     "api:organisation-list": [("get", "/api/v1/organisations/?region=63", API_READ)],
     "api:organisation-detail": [("get", "/api/v1/organisations/{org_id}/", API_READ)],
     "api:snapshot-list": [("get", "/api/v1/snapshots/?region=63", API_READ)],

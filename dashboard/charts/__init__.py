@@ -14,6 +14,7 @@ from .heatmap import heatmap_figure, target_colorscale
 from .ranking import ranking_figure
 from .reporting import region_reporting_figure, reporting_rate_figure
 from .series import kpi_series_figure, stage_marker_groups
+from .tilemap import region_tiles, tilemap_figure, tilemap_legend
 from .timeline import roadmap_timeline_figure
 
 __all__ = [
@@ -21,9 +22,12 @@ __all__ = [
     "kpi_series_figure",
     "ranking_figure",
     "region_reporting_figure",
+    "region_tiles",
     "reporting_rate_figure",
     "roadmap_timeline_figure",
     "short_label",
     "stage_marker_groups",
     "target_colorscale",
+    "tilemap_figure",
+    "tilemap_legend",
 ]

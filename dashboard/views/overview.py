@@ -22,6 +22,7 @@ from ..charts import heatmap_figure, ranking_figure, roadmap_timeline_figure, sh
 from ..forms import OverviewFilterForm
 from ..tables import overview_rows, status_strip
 from .common import chosen_kpi, overview_filters, page_context, russia_url, week_state
+from .glance import glance_context
 
 HEATMAP_WEEKS = 26
 
@@ -48,13 +49,13 @@ def home(request):
     }
     statuses = {}
     if week is not None:
-        summary = country_summary(week=week, **overview_filters(form))
+        summary = country_summary(week=week, definitions=definitions, **overview_filters(form))
         statuses = {stage["order"]: stage["status"] for stage in summary["country"]["stages"]}
         rows = summary["regions"]
         ranking = region_ranking(summary={"regions": rows}, kpi=kpi.code)
         matrix = regions_weeks_matrix(kpi=kpi.code, regions=[r["region"] for r in ranking])
         scope = (
-            scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week)
+            scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week, definitions=definitions)
             if district
             else summary["country"]
         )
@@ -78,6 +79,9 @@ def home(request):
                 filename=f"karta-{kpi.code}",
             ),
         }
+        context |= glance_context(
+            request, week=week, kpi=kpi, definitions=definitions, district=district, week_query=week_query
+        )
     context["timeline_chart"] = roadmap_timeline_figure(
         stages=federal_stages, today=timezone.localdate(), selected_week=week, statuses=statuses
     )

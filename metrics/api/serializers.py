@@ -491,6 +491,81 @@ class ReportingRegisterSerializer(WeekInfoSerializer):
         return {"week": fields.pop("week"), **fields}
 
 
+# --- what changed this week -----------------------------------------------------------------------
+
+
+class ChangesQuerySerializer(WeekQuerySerializer):
+    week = serializers.DateField(
+        required=False,
+        help_text=_(
+            "Любой день недели, YYYY-MM-DD; берётся её понедельник. Без параметра — последняя закрытая неделя "
+            "с данными (срок отчёта прошёл), как на страницах."
+        ),
+    )
+
+
+class RegionRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Код региона."))
+    name = serializers.CharField()
+    federal_district = serializers.CharField(help_text=_("Код федерального округа."))
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    region = RegionRefSerializer()
+    from_status = serializers.ChoiceField(choices=ScheduleStatus.choices, help_text=_("Статус неделей раньше."))
+    to_status = serializers.ChoiceField(choices=ScheduleStatus.choices, help_text=_("Статус за неделю."))
+    since = serializers.DateField(allow_null=True, help_text=_("Первая неделя нынешнего статуса."))
+    direction = serializers.ChoiceField(
+        choices=[("worse", _("хуже")), ("better", _("лучше"))], help_text=_("По тяжести статусов.")
+    )
+
+
+class CrossingSerializer(serializers.Serializer):
+    region = RegionRefSerializer()
+    kpi = serializers.ChoiceField(choices=KpiCode.choices)
+    before = serializers.FloatField(**FRACTION, help_text=_("Значение неделей раньше."))
+    after = serializers.FloatField(**FRACTION, help_text=_("Значение за неделю."))
+    target = serializers.FloatField(**FRACTION)
+    direction = serializers.ChoiceField(
+        choices=[("up", _("достиг цели")), ("down", _("опустился ниже цели"))],
+    )
+
+
+class MoveSerializer(serializers.Serializer):
+    region = RegionRefSerializer()
+    before = serializers.FloatField(**FRACTION)
+    after = serializers.FloatField(**FRACTION)
+    delta = serializers.FloatField(min_value=-1, max_value=1, help_text=_("after − before, доля (0,01 = 1 п. п.)."))
+
+
+class KpiMoversSerializer(serializers.Serializer):
+    kpi = serializers.ChoiceField(choices=KpiCode.choices)
+    name = serializers.CharField()
+    up = MoveSerializer(many=True, help_text=_("Наибольший рост, по убыванию."))
+    down = MoveSerializer(many=True, help_text=_("Наибольшее снижение, по убыванию."))
+
+
+class StoppedReportingSerializer(serializers.Serializer):
+    region = RegionRefSerializer()
+    previous_status = serializers.ChoiceField(
+        choices=ReportingStatus.choices, help_text=_("Отчётность региона неделей раньше.")
+    )
+    orgs_reported_before = serializers.IntegerField(min_value=0)
+    orgs_total = serializers.IntegerField(min_value=0)
+
+
+class WeekChangesSerializer(serializers.Serializer):
+    week = serializers.DateField(allow_null=True, help_text=_("Понедельник недели; null — данных ещё нет совсем."))
+    previous_week = serializers.DateField(
+        allow_null=True, help_text=_("С какой неделей сравнение: последняя неделя с данными до этой; null — не с чем.")
+    )
+    provisional = serializers.BooleanField(help_text=_("Неделя ещё открыта: данные предварительные."))
+    status_changes = StatusChangeSerializer(many=True, help_text=_("Сначала ухудшения, затем по тяжести статуса."))
+    crossings = CrossingSerializer(many=True, help_text=_("Сначала опустившиеся ниже цели."))
+    movers = KpiMoversSerializer(many=True, help_text=_("По каждому показателю; регионы с данными обе недели."))
+    stopped_reporting = StoppedReportingSerializer(many=True)
+
+
 # --- snapshots ------------------------------------------------------------------------------------
 
 

@@ -26,10 +26,12 @@ from ..selectors import (
     scope_kpi_status,
     upload_get_for_user,
     uploads_for_user,
+    week_changes,
     week_info,
 )
 from ..services import upload_create
 from .serializers import (
+    ChangesQuerySerializer,
     HistoryQuerySerializer,
     KpiHistorySerializer,
     KpiSummarySerializer,
@@ -41,6 +43,7 @@ from .serializers import (
     UploadCreateSerializer,
     UploadListSerializer,
     UploadSerializer,
+    WeekChangesSerializer,
     WeekQuerySerializer,
 )
 
@@ -155,6 +158,25 @@ class ReportingView(APIView):
             status: register["counts"].get(status, 0) for status in ("missing", "partial", "late", "on_time")
         }
         return Response(ReportingRegisterSerializer(body).data)
+
+
+class KpiChangesView(APIView):
+    @extend_schema(
+        summary="Что изменилось за неделю",
+        description="Сравнение недели с последней неделей с данными до неё (из предрасчитанных статусов, "
+        "значений и отчётности): регионы, сменившие статус графика (сначала ухудшения); показатели, "
+        "пересёкшие цель в любую сторону; пять регионов с наибольшим ростом и снижением по каждому показателю "
+        "(доли, только регионы с данными обе недели); регионы, отчитавшиеся неделей раньше и не приславшие "
+        "ничего за эту. Без `week` — неделя по умолчанию, как на страницах (последняя закрытая с данными).",
+        parameters=[ChangesQuerySerializer],
+        responses={200: WeekChangesSerializer},
+    )
+    def get(self, request):
+        query = ChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        week = query.validated_data.get("week") or default_week()
+        changes = week_changes(week=week)
+        return Response(WeekChangesSerializer({**changes, "provisional": week_info(week)["provisional"]}).data)
 
 
 @extend_schema_view(

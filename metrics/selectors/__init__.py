@@ -1,6 +1,7 @@
 """Reads shared by pages, the API and the services (HackSoft selectors), one module per concern;
 ``from metrics.selectors import X`` keeps working for every name."""
 
+from .changes import week_changes
 from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
 from .kpis import (
     country_summary,
@@ -11,6 +12,7 @@ from .kpis import (
     scope_kpi_series,
     scope_kpi_status,
 )
+from .map import region_map, region_refs
 from .organisations import (
     organisation_kpi_series,
     organisation_kpi_status,
@@ -19,6 +21,7 @@ from .organisations import (
     organisations_lagging,
     organisations_readiness,
 )
+from .peers import region_peers
 from .quality import upload_warning_groups, upload_warnings, warning_counts
 from .reporting import (
     REPORTING_SEVERITY,
@@ -50,7 +53,10 @@ __all__ = [
     "organisations_missing_for_user",
     "organisations_readiness",
     "region_kpi_history",
+    "region_map",
+    "region_peers",
     "region_ranking",
+    "region_refs",
     "regions_weeks_matrix",
     "reporting_rank",
     "reporting_register",
@@ -66,6 +72,7 @@ __all__ = [
     "uploads_for_user",
     "user_can_see_missing",
     "warning_counts",
+    "week_changes",
     "week_info",
     "weeks_with_data",
 ]

@@ -83,9 +83,9 @@ def _verdict(state, reported: int, total: int) -> dict:
     }
 
 
-def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
+def scope_kpi_status(*, scope: str, scope_id: int, week: date, definitions: list | None = None) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
-    Three queries."""
+    Three queries (two when the caller passes the definitions it has already read)."""
 
     rows = {
         row.kpi: row
@@ -96,7 +96,9 @@ def scope_kpi_status(*, scope: str, scope_id: int, week: date) -> dict:
         .values_list(*_STATE_FIELDS, "stages", named=True)
         .first()
     )
-    kpis = [_kpi_entry(d, rows.get(d.code), state.kpis if state else None) for d in kpi_definitions()]
+    if definitions is None:
+        definitions = kpi_definitions()
+    kpis = [_kpi_entry(d, rows.get(d.code), state.kpis if state else None) for d in definitions]
     reported = max((k["orgs_reported"] for k in kpis), default=0)
     total = max((k["orgs_total"] for k in kpis), default=0)
     return {
@@ -137,15 +139,21 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
 
 
 def country_summary(
-    *, week: date, district: str | None = None, pilot: bool | None = None, status: str | None = None
+    *,
+    week: date,
+    district: str | None = None,
+    pilot: bool | None = None,
+    status: str | None = None,
+    definitions: list | None = None,
 ) -> dict:
     """The country's KPIs and one compact row per region for a week: the regions of a federal
     district, pilots or not, in one schedule status (a ScheduleStatus value), each with its
     reporting status for the week (missing when it has no reporting row). ``status_counts`` and
     ``reporting_counts`` count the regions by schedule and reporting status before the status
-    filter (the overview's strip). Eight queries."""
+    filter (the overview's strip). Seven queries, six given the definitions."""
 
-    definitions = kpi_definitions()
+    if definitions is None:
+        definitions = kpi_definitions()
     regions = Region.objects.select_related("federal_district").order_by("code")
     if district:
         regions = regions.filter(federal_district__code=district)
@@ -188,7 +196,7 @@ def country_summary(
     reporting_counts = Counter(row["reporting_status"] for row in rows)
     if status:
         rows = [row for row in rows if row["status"] == status]
-    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week)
+    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week, definitions=definitions)
     return {
         "week": week,
         "country": country,

@@ -38,6 +38,19 @@
       var figure = JSON.parse(source.textContent);
       var config = Object.assign({ responsive: true, displaylogo: false, locale: document.documentElement.lang }, figure.config || {});
       window.Plotly.newPlot(el, figure.data, figure.layout, config);
+      if (el.hasAttribute("data-chart-links")) { openLinkOnClick(el); }
+    });
+  }
+
+  // A chart marked data-chart-links opens the page whose address a point carries first in its
+  // customdata (the tile map: a click on a square opens its region). Same-site paths only.
+  function openLinkOnClick(el) {
+    el.on("plotly_click", function (event) {
+      var point = event && event.points && event.points[0];
+      var url = point && point.customdata && point.customdata[0];
+      if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/") {
+        window.location.assign(url);
+      }
     });
   }
   drawCharts();

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from drf_spectacular.validation import validate_schema
 
-from metrics.choices import KpiCode, ScheduleStatus, UploadMode, UploadStatus
+from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus
 from regions.choices import OrganisationKind
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +22,7 @@ OPERATIONS = {
     ("/api/v1/regions/{code}/kpis/history/", "get"),
     ("/api/v1/kpis/summary/", "get"),
     ("/api/v1/reporting/", "get"),
+    ("/api/v1/kpis/changes/", "get"),
     ("/api/v1/organisations/", "get"),
     ("/api/v1/organisations/{org_id}/", "get"),
     ("/api/v1/snapshots/", "get"),
@@ -68,6 +69,7 @@ def test_every_call_documents_its_parameters(schema):
     assert {"week", "code"} <= names("/api/v1/regions/{code}/kpis/")
     assert {"kpi", "code"} <= names("/api/v1/regions/{code}/kpis/history/")
     assert {"week", "federal_district", "pilot"} <= names("/api/v1/kpis/summary/")
+    assert {"week"} <= names("/api/v1/kpis/changes/")
     assert {"region", "kind", "municipality", "search", "page"} <= names("/api/v1/organisations/")
     assert {"region", "week", "org_id", "page"} <= names("/api/v1/snapshots/")
     assert {"region"} <= names("/api/v1/uploads/")
@@ -96,6 +98,9 @@ def test_contract_fields_are_in_the_schema(schema):
     assert {"region", "kpi", "target", "series", "stages"} <= properties(schema, "KpiHistory")
     assert {"week", "value", "numerator", "denominator", "met", "delta", "planned"} <= properties(schema, "KpiPoint")
     assert {"week", "country", "regions"} <= properties(schema, "KpiSummary")
+    assert {"week", "previous_week", "status_changes", "crossings", "movers", "stopped_reporting"} <= properties(
+        schema, "WeekChanges"
+    )
     assert {"org_id", "name", "kind", "region", "municipality", "diary_integrated"} <= properties(
         schema, "Organisation"
     )
@@ -125,6 +130,10 @@ def test_codes_and_statuses_are_enums(schema):
     assert enums["UploadStatusEnum"] == set(UploadStatus.values)
     assert enums["UploadModeEnum"] == set(UploadMode.values)
     assert enums["OrganisationKindEnum"] == set(OrganisationKind.values)
+    assert enums["ReportingStatusEnum"] == set(ReportingStatus.values)
+    change = components(schema)["StatusChange"]["properties"]
+    assert change["to_status"]["allOf"][0]["$ref"].endswith("/ScheduleStatusEnum")
+    assert components(schema)["Crossing"]["properties"]["kpi"]["$ref"].endswith("/KpiCodeEnum")
     kpi_status = components(schema)["KpiStatus"]["properties"]
     assert kpi_status["code"]["$ref"].endswith("/KpiCodeEnum")
     assert any(ref["$ref"].endswith("/ScheduleStatusEnum") for ref in kpi_status["schedule_status"]["oneOf"])

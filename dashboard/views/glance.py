@@ -1,0 +1,51 @@
+"""The country at a glance on the overview: the tile map of the 89 regions and what changed since
+the week before. The overview view adds ``glance_context(...)`` to its context in one line."""
+
+from datetime import date
+
+from django.urls import reverse
+
+from metrics.selectors import region_map, region_refs, week_changes
+
+from ..charts import region_tiles, tilemap_figure, tilemap_legend
+from ..charts.tilemap import MODE_STATUS, colorscale_css, target_diverging_colorscale
+
+MAP_PARAM = "map"
+
+
+def map_mode(request, definitions) -> str:
+    """What colours the map: MODE_STATUS (the default) or a KPI code; anything else is ignored."""
+    asked = request.GET.get(MAP_PARAM, MODE_STATUS)
+    return asked if asked in {d.code for d in definitions} else MODE_STATUS
+
+
+def glance_context(request, *, week: date, kpi, definitions, district=None, week_query: str = "") -> dict:
+    """The map (coloured by status or by a KPI against its target; the hover shows the page's KPI
+    in the status view, the chosen one in the KPI view), its legend and the week's changes.
+    Eight queries."""
+    mode = map_mode(request, definitions)
+    shown = next((d for d in definitions if d.code == mode), kpi)
+    regions = region_refs()
+    rows = region_map(week=week, kpi=shown.code, target=float(shown.target), regions=regions)
+    for row in rows:
+        row["url"] = reverse("dashboard:region", kwargs={"code": row["code"]}) + week_query
+    highlight = district.code if district else None
+    return {
+        "map_mode": mode,
+        "map_kpi": shown,
+        "map_keep": [(key, value) for key, value in request.GET.items() if key not in (MAP_PARAM, "page")],
+        "region_map_chart": tilemap_figure(
+            rows=rows,
+            kpi_name=shown.short_name,
+            target=float(shown.target),
+            mode=mode,
+            highlight=highlight,
+            filename=f"karta-{mode}-{week:%Y-%m-%d}",
+        ),
+        "region_map_legend": tilemap_legend(rows, mode=mode, highlight=highlight),
+        "region_map_scale": colorscale_css(target_diverging_colorscale(float(shown.target))),
+        "region_map_target_position": f"{float(shown.target) * 100:.1f}",
+        "week_changes": week_changes(week=week, definitions=definitions, regions=regions),
+        "glance_kpi_names": {d.code: d.short_name for d in definitions},
+        "glance_labels": {code: tile["label"] for code, tile in region_tiles()["tiles"].items()},
+    }
