@@ -11,7 +11,7 @@ only part of their organisations, so «кто не отчитался» has some
 import random
 from datetime import date, datetime, timedelta
 
-from metrics.models import WeeklySnapshot
+from metrics.models import RegionReporting, WeeklySnapshot
 from metrics.reporting import ReportingCycle
 from metrics.services import Arrival, reporting_arrivals_record
 
@@ -54,6 +54,8 @@ def arrivals_record(*, regions, weeks: list[date], seed: int, users_by_region: d
     for the habitually late and the occasional slip, and never after ``as_of`` (the moment the
     demo stands at: no file comes from the future). Returns the region-weeks recorded."""
     cycle = ReportingCycle.from_settings()
+    # Replaced like the snapshots of these weeks: a re-run at another date keeps no stale times.
+    RegionReporting.objects.filter(week__in=weeks).delete()
     rng = random.Random(f"{seed}:arrivals")
     codes = sorted(region.code for region in regions)
     late_regions = set(rng.sample(codes, HABITUALLY_LATE_REGIONS))

@@ -122,11 +122,16 @@ def test_seed_demo_records_when_each_region_reported_and_who_has_not():
             assert row.complete_at <= cycle.deadline(week)
         for row in rows.filter(status=ReportingStatus.LATE):
             assert row.complete_at > cycle.deadline(week)
-    # No file arrives after the moment the demo stands at: the start of --until.
-    as_of = datetime(2025, 12, 1, tzinfo=ZoneInfo(settings.TIME_ZONE))
-    assert not RegionReporting.objects.filter(last_upload_at__gt=as_of).exists()
+    # No file arrives after the moment the demo stands at: the start of --until, also when an
+    # earlier run stood later.
+    seed_demo("--until=2025-11-26")
+    as_of = datetime(2025, 11, 26, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    assert RegionReporting.objects.filter(week=weeks[-2]).exists()
+    rewritten = RegionReporting.objects.filter(week__lte=weeks[-2])
+    assert not rewritten.filter(last_upload_at__gt=as_of).exists()
+    assert not rewritten.filter(complete_at__gt=as_of).exists()
     # The coordinator of 62 is who sent 62's files.
-    assert latest["62"].last_uploaded_by.username == "coordinator62"
+    assert RegionReporting.objects.filter(region__code="62").last().last_uploaded_by.username == "coordinator62"
 
 
 @pytest.mark.django_db
