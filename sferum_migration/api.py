@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import ApplicationError, is_permission_refusal
+from .exceptions import ApplicationError, ServiceUnavailable, is_permission_refusal
 
 API_PREFIX = "/api/"
 
@@ -70,9 +70,14 @@ def exception_handler(exc, context):
 
 
 def _api_exception(error: ApplicationError) -> exceptions.APIException:
-    """A refused permission is a 403, any other refusal a 400; either body is ``{"detail": message}``."""
+    """A refused permission is a 403, a service out of order a 503, any other refusal a 400; the body
+    is ``{"detail": message}``."""
     if is_permission_refusal(error):
         return exceptions.PermissionDenied(error.message, code=error.code)
+    if isinstance(error, ServiceUnavailable):
+        unavailable = exceptions.APIException(error.message, code=error.code)
+        unavailable.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return unavailable
     return exceptions.ValidationError({"detail": error.message}, code=error.code)
 
 

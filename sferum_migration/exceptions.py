@@ -21,6 +21,13 @@ class PermissionRefused(ApplicationError):
     code = "permission_denied"
 
 
+class ServiceUnavailable(ApplicationError):
+    """Something the request needs is out of order for now (a full disk): 503 in the API, a message
+    on the page; nothing was recorded."""
+
+    code = "service_unavailable"
+
+
 def is_permission_refusal(error: ApplicationError) -> bool:
     """A refusal of the user's role or region (403), raised as PermissionRefused or with its code."""
     return isinstance(error, PermissionRefused) or error.code == PermissionRefused.code

@@ -417,7 +417,8 @@ def test_while_the_import_runs_others_see_its_progress_and_the_sweeper_passes_it
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatch):
-    """Its message delivered twice: both runs parse, then the later finds the import done."""
+    """Its message delivered twice: the second run, finding the first processing it, leaves it alone
+    at once (no second claim, no second parse); the first imports it."""
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections writing at once")
     import threading
@@ -430,13 +431,15 @@ def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatc
     upload = upload_create(
         user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
     )
-    both_parsed = threading.Barrier(2, timeout=30)
+    first_parsed, second_done = threading.Event(), threading.Event()
     parse, import_ = uploads._upload_parse, uploads._upload_import
-    imports = []
+    parses, imports = [], []
 
     def parse_then_wait(upload):
+        parses.append(upload.id)
         parsed = parse(upload)
-        both_parsed.wait()
+        first_parsed.set()
+        assert second_done.wait(30)
         return parsed
 
     def count_import(upload, parsed):
@@ -445,23 +448,30 @@ def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatc
 
     monkeypatch.setattr(uploads, "_upload_parse", parse_then_wait)
     monkeypatch.setattr(uploads, "_upload_import", count_import)
-    results = []
+    results = {}
 
-    def run():
+    def run(name, after=None, then=None):
         try:
-            results.append(upload_process(upload_id=upload.id).status)
+            if after:
+                assert after.wait(30)
+            results[name] = upload_process(upload_id=upload.id).status
+            if then:
+                then.set()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [
+        threading.Thread(target=run, args=("first",)),
+        threading.Thread(target=run, args=("second", first_parsed, second_done)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert results == [UploadStatus.SUCCEEDED, UploadStatus.SUCCEEDED]
-    assert imports == [upload.id]
+    assert results == {"second": UploadStatus.PROCESSING, "first": UploadStatus.SUCCEEDED}
+    assert (parses, imports) == ([upload.id], [upload.id])
     upload.refresh_from_db()
-    assert (upload.attempts, upload.diff["new"], WeeklySnapshot.objects.count()) == (2, 3, 3)
+    assert (upload.attempts, upload.diff["new"], WeeklySnapshot.objects.count()) == (1, 3, 3)
 
 
 TRIGGERS = {
