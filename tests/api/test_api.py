@@ -11,6 +11,7 @@ from metrics.services import UploadRefused
 from sferum_migration import api
 from sferum_migration.exceptions import ApplicationError, PermissionRefused
 from sferum_migration.urls import urlpatterns as project_urlpatterns
+from tests.storages import disk_full, files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,18 @@ def test_an_application_error_is_mapped_once_403_for_permission_else_400(
     assert response.status_code == status
     assert response.json() == body
     assert not Upload.objects.exists()
+
+
+def test_a_full_disk_at_upload_is_503_with_a_russian_detail_and_leaves_no_file(
+    token_client, coordinator62, settings, tmp_path
+):
+    disk_full(settings, tmp_path)
+    data = {"file": SimpleUploadedFile("week.csv", b"org_id;x\n" * 1000), "region": "62"}
+    response = token_client(coordinator62).post("/api/v1/uploads/", data, format="multipart")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Файл не сохранён: на сервере не удалось записать файл")
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []
 
 
 def test_malformed_json_is_400_json():
