@@ -3,7 +3,6 @@ recompute) in one transaction, and the outcome the uploader reads."""
 
 import hashlib
 import logging
-import secrets
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from sferum_migration.db import (
     is_postgresql,
     separate_connection,
 )
-from sferum_migration.exceptions import ApplicationError, ServiceUnavailable
+from sferum_migration.exceptions import ApplicationError, ServiceUnavailable, new_error_id
 
 from ..choices import UploadMode, UploadStatus
 from ..constants import FINAL_UPLOAD_STATUSES
@@ -224,7 +223,7 @@ def upload_process(*, upload_id: int) -> Upload:
             # The connection is broken: a new one is opened by the next query.
             connection.close()
             if delay is None:
-                error_id = _error_id()
+                error_id = new_error_id()
                 logger.exception(
                     "Upload %s failed: the database stayed unavailable after %s retries [error %s]",
                     upload_id,
@@ -250,11 +249,6 @@ def upload_process(*, upload_id: int) -> Upload:
             )
             time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _error_id() -> str:
-    """A short id that a user reads out and an administrator finds in the log."""
-    return secrets.token_hex(4)
 
 
 def _upload_process_once(upload_id: int) -> Upload:
@@ -291,7 +285,7 @@ def _upload_process_locked(upload_id: int) -> Upload:
         raise  # upload_process tries again on a new connection
     except Exception:
         # The technical text is for the log; the uploader reads an id that finds it there.
-        error_id = _error_id()
+        error_id = new_error_id()
         logger.exception("Upload %s failed on an internal error [error %s]", upload_id, error_id)
         _upload_fail(
             upload_id,
