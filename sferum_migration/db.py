@@ -81,9 +81,9 @@ def _advisory_unlock(key: str) -> None:
 
 
 def advisory_locks_held(keys: dict) -> set:
-    """Which of ``keys`` ({anything: parts tuple}) some session holds as an advisory lock now,
-    read from ``pg_locks`` without taking any (a try-and-release would refuse a holder starting
-    at that moment). SQLite: none."""
+    """Which of ``keys`` ({anything: parts tuple}) some session holds as an advisory lock on this
+    database now (``pg_locks`` lists the whole server's), read without taking any: a try-and-release
+    would refuse a holder starting at that moment. SQLite: none."""
     if not is_postgresql() or not keys:
         return set()
     names = {_advisory_key(parts): key for key, parts in keys.items()}
@@ -93,6 +93,7 @@ def advisory_locks_held(keys: dict) -> set:
                WHERE EXISTS (
                    SELECT 1 FROM pg_locks l
                    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                      AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(k.name, 0)
                )""",
             [list(names)],

@@ -54,6 +54,14 @@ def test_session_lock_is_seen_by_others_while_its_connection_lives():
             assert taken
             assert advisory_locks_held({2: ("probe", 2)}) == {2}
         assert advisory_locks_held({2: ("probe", 2)}) == set()  # released on leaving
+    # The same key held in another database of the server is no lock of this one.
+    maintenance = connection.Database.connect(**{**connection.get_connection_params(), "dbname": "postgres"})
+    try:
+        with maintenance.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtextextended('probe:3', 0))")
+        assert advisory_locks_held({3: ("probe", 3)}) == set()
+    finally:
+        maintenance.close()
     # The holder's connection closed (as a killed worker's would be): its lock goes with it as soon
     # as its server process has ended.
     deadline = time.monotonic() + 5

@@ -103,13 +103,19 @@ def upload_create(
     file.seek(0)
     upload.sha256 = digest.hexdigest()
     upload.queued_at = timezone.now()
-    with transaction.atomic():
-        # The row first: a file is written only when its row can be recorded, and a file that
-        # cannot be written takes its row back with it.
-        upload.save()
-        upload.file.name = _upload_file_write(upload, file, original_name)
-        upload.save(update_fields=["file"])
-        transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
+    written = None
+    try:
+        with transaction.atomic():
+            # The row first: a file is written only when its row can be recorded, and a file that
+            # cannot be written takes its row back with it.
+            upload.save()
+            written = upload.file.name = _upload_file_write(upload, file, original_name)
+            upload.save(update_fields=["file"])
+            transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
+    except DatabaseError:
+        if written:  # the row could not be kept after all: neither is its file
+            upload.file.storage.delete(written)
+        raise
     return upload
 
 

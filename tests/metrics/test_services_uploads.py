@@ -610,3 +610,31 @@ def test_a_full_disk_at_upload_leaves_no_fragment_no_row_and_says_so(coordinator
     assert refused.value.message.startswith("Файл не сохранён")
     assert not Upload.objects.exists()
     assert files_under(tmp_path) == []
+
+
+REFUSE_FILE_NAME = {
+    "postgresql": [
+        """CREATE FUNCTION test_refuse_file() RETURNS trigger AS $$ BEGIN
+           IF NEW.file <> '' THEN RAISE EXCEPTION 'test: the row cannot take its file'; END IF; RETURN NEW; END;
+           $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER test_refuse_file BEFORE UPDATE ON metrics_upload
+           FOR EACH ROW EXECUTE FUNCTION test_refuse_file()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER test_refuse_file BEFORE UPDATE ON metrics_upload WHEN NEW.file <> ''
+           BEGIN SELECT RAISE(ABORT, 'test: the row cannot take its file'); END""",
+    ],
+}
+
+
+def test_a_row_that_cannot_be_recorded_keeps_no_file(coordinator62, settings, tmp_path):
+    from django.db import DatabaseError, connection
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    with connection.cursor() as cursor:
+        for statement in REFUSE_FILE_NAME[connection.vendor]:
+            cursor.execute(statement)
+    with pytest.raises(DatabaseError):
+        upload_create(user=coordinator62, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []
