@@ -224,7 +224,9 @@ def upload_process(*, upload_id: int) -> Upload:
         try:
             return _upload_process_once(upload_id)
         except TRANSIENT_DATABASE_ERRORS:
-            if connection.in_atomic_block:  # a caller's transaction: not ours to start again
+            # Not ours to start again: a caller's transaction; or SQLite, where this runs inline in
+            # a request and such an error is no lost server.
+            if connection.in_atomic_block or not is_postgresql():
                 raise
             # The connection is broken: a new one is opened by the next query.
             connection.close()
@@ -287,9 +289,9 @@ def _upload_process_locked(upload_id: int) -> Upload:
             _upload_import(upload, parsed)
     except FileRejected as rejected:
         _upload_fail(upload_id, rejected.message)
-    except TRANSIENT_DATABASE_ERRORS:
-        raise  # upload_process tries again on a new connection
-    except Exception:
+    except Exception as error:
+        if isinstance(error, TRANSIENT_DATABASE_ERRORS) and is_postgresql():
+            raise  # upload_process tries again on a new connection
         # The technical text is for the log; the uploader reads an id that finds it there.
         error_id = new_error_id()
         logger.exception("Upload %s failed on an internal error [error %s]", upload_id, error_id)
