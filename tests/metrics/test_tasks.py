@@ -1,5 +1,6 @@
 """The jobs on a real Celery worker and a real Redis broker: nothing lost when the broker is down,
-a killed worker's import done again cleanly. Runs in CI's PostgreSQL + Redis pass (`live_worker`)."""
+a killed worker's import queued again at the next sweep and done again cleanly, a database lost
+mid-import retried (or the upload marked failed). Runs in CI's PostgreSQL + Redis pass (`live_worker`)."""
 
 import os
 import time
