@@ -18,6 +18,7 @@ from .models import (
     WarningRule,
     WeeklySnapshot,
 )
+from .selectors.uploads import UPLOAD_PAYLOADS
 
 # How many row errors the upload page of the admin shows; the full report is on the upload page.
 ERRORS_PREVIEW = 50
@@ -127,7 +128,9 @@ class UploadAdmin(ViewOnlyAdmin):
         "rows_imported",
         "rows_rejected",
         "message",
+        "errors_total",
         "errors_preview",
+        "errors_summary",
         "diff",
         "warning_counts",
         "attempts",
@@ -141,6 +144,13 @@ class UploadAdmin(ViewOnlyAdmin):
     @admin.display(description=_("файл"))
     def stored_file(self, obj):
         return obj.file.name
+
+    def get_queryset(self, request):
+        uploads = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name and match.url_name.endswith("_changelist"):
+            uploads = uploads.defer(*UPLOAD_PAYLOADS)  # a list never reads an upload's errors or diff
+        return uploads
 
     @admin.display(description=_("ошибки строк"))
     def errors_preview(self, obj):

@@ -7,15 +7,17 @@ user-facing string.
 
 The package by concern: ``parse`` (the entry point, ``parse_upload``), ``csv_reader`` and ``xlsx``
 (the readers), ``xlsx_bounds`` (XLSX memory bounds, checked before any reader opens a workbook),
-``columns`` (headers and aliases), ``cells`` (one cell's rules), ``rows`` (typed rows, row errors,
-the validating loop), ``errors`` (``FileRejected`` and shared messages).
+``columns`` (headers and aliases), ``cells`` (one cell's rules), ``rows`` (typed rows, the
+validating loop), ``error_log`` (row errors: every one counted, the first kept whole), ``errors``
+(``FileRejected``, shared messages and the reasons of row errors).
 """
 
 from ..kpi import monday_of
 from .columns import column_label, template_headers
+from .error_log import RowError, RowErrorLog
 from .errors import MSG_BAD_XLSX, FileRejected
 from .parse import parse_upload
-from .rows import ParsedRow, ParseResult, RowError
+from .rows import ParsedRow, ParseResult
 from .xlsx_bounds import XLSX_TEXT_MAX
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "ParseResult",
     "ParsedRow",
     "RowError",
+    "RowErrorLog",
     "column_label",
     "monday_of",
     "parse_upload",

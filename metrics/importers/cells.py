@@ -9,7 +9,17 @@ from django.utils.translation import gettext as _
 from regions.choices import KIND_ABBREVIATIONS, OrganisationKind
 
 from ..kpi import WeekRange, monday_of
-from .errors import MSG_BLANK_COUNT, _grouped
+from .errors import (
+    MSG_BLANK_COUNT,
+    REASON_BAD_DATE,
+    REASON_BAD_REGION_CODE,
+    REASON_BLANK_COUNT,
+    REASON_COUNT_TOO_LARGE,
+    REASON_DATE_OUT_OF_RANGE,
+    REASON_NOT_A_COUNT,
+    REASON_UNKNOWN_KIND,
+    _grouped,
+)
 
 MAX_SHOWN_VALUE = 200
 # Snapshot counts are PostgreSQL integers; larger numbers would fail only at write time.
@@ -31,48 +41,52 @@ def _shown(text: str) -> str:
     return text if len(text) <= 50 else text[:50] + "…"
 
 
-def _count_of(text: str) -> int | str:
-    """A count cell as an int, or the Russian reason it is not one."""
+def _count_of(text: str) -> int | tuple[str, str]:
+    """A count cell as an int, or (the Russian sentence, the reason) why it is not one."""
     # Whatever int() reads is a whole number, so "+5" and "1_000" pass too; so does Excel's "1 234".
     try:
         value = int(text)
     except ValueError:
         stripped = text.strip()
         if not stripped:
-            return _(MSG_BLANK_COUNT)
+            return _(MSG_BLANK_COUNT), _(REASON_BLANK_COUNT)
         if not _GROUPED_DIGITS.fullmatch(stripped):
             return _not_a_count(text)
         value = int("".join(stripped.split()))  # the separators are whitespace to str.split()
     if value < 0:
         return _not_a_count(text)
     if value > MAX_COUNT:
-        return _("Значение «%(value)s» больше допустимого (%(limit)s)") % {
+        message = _("Значение «%(value)s» больше допустимого (%(limit)s)") % {
             "value": _shown(text),
             "limit": _grouped(MAX_COUNT),
         }
+        return message, _(REASON_COUNT_TOO_LARGE)
     return value
 
 
-def _not_a_count(text: str) -> str:
-    return _("Значение «%(value)s» не является целым неотрицательным числом") % {"value": _shown(text)}
+def _not_a_count(text: str) -> tuple[str, str]:
+    message = _("Значение «%(value)s» не является целым неотрицательным числом") % {"value": _shown(text)}
+    return message, _(REASON_NOT_A_COUNT)
 
 
-def _kind_of(text: str) -> tuple[str | None, str | None]:
-    """(kind code, None), (None, None) for a blank cell, or (None, reason)."""
+def _kind_of(text: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(kind code, None), (None, None) for a blank cell, or (None, (sentence, reason))."""
     key = text.strip().lower()
     if not key:
         return None, None
     kind = _KINDS.get(key) or _KINDS.get(key.translate(_LATIN_LOOKALIKES))
     if kind is None:
-        return None, _("Неизвестный тип организации «%(value)s»: допустимы %(kinds)s") % {
+        message = _("Неизвестный тип организации «%(value)s»: допустимы %(kinds)s") % {
             "value": _shown(text),
             "kinds": _KIND_LIST,
         }
+        return None, (message, _(REASON_UNKNOWN_KIND))
     return kind, None
 
 
-def _week_of(text: str, serial_base: date, accepted: WeekRange) -> tuple[date | None, str | None]:
-    """(Monday of the week the cell names, None), (None, None) for a blank cell, or (None, reason)."""
+def _week_of(text: str, serial_base: date, accepted: WeekRange) -> tuple[date | None, tuple[str, str] | None]:
+    """(Monday of the week the cell names, None), (None, None) for a blank cell, or (None, (sentence,
+    reason))."""
     value = text.strip()
     if not value:
         return None, None
@@ -100,22 +114,25 @@ def _week_of(text: str, serial_base: date, accepted: WeekRange) -> tuple[date | 
     except ValueError:
         day = None
     if day is None:
-        return None, _("Дата «%(value)s» не распознана: укажите её в виде ГГГГ-ММ-ДД или ДД.ММ.ГГГГ") % {
+        message = _("Дата «%(value)s» не распознана: укажите её в виде ГГГГ-ММ-ДД или ДД.ММ.ГГГГ") % {
             "value": _shown(text)
         }
+        return None, (message, _(REASON_BAD_DATE))
     if day not in accepted:
-        return None, _("Дата «%(value)s» вне допустимого диапазона: допустимы недели %(span)s") % {
+        message = _("Дата «%(value)s» вне допустимого диапазона: допустимы недели %(span)s") % {
             "value": _shown(text),
             "span": accepted.span,
         }
+        return None, (message, _(REASON_DATE_OUT_OF_RANGE))
     return monday_of(day), None
 
 
-def _region_of(text: str) -> tuple[str | None, str | None]:
-    """(two-digit subject code, None), (None, None) for a blank cell, or (None, reason)."""
+def _region_of(text: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(two-digit subject code, None), (None, None) for a blank cell, or (None, (sentence, reason))."""
     value = text.strip()
     if not value:
         return None, None
     if value.isdigit() and value.isascii() and len(value) <= 2 and int(value) > 0:
         return value.zfill(2), None
-    return None, _("Код региона «%(value)s» должен состоять из одной или двух цифр") % {"value": _shown(text)}
+    message = _("Код региона «%(value)s» должен состоять из одной или двух цифр") % {"value": _shown(text)}
+    return None, (message, _(REASON_BAD_REGION_CODE))

@@ -38,3 +38,20 @@ def _grouped(number: int) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.3g}".replace(".", ",")
+
+
+# The reasons of row errors: the rule broken, without the cell's value, so that a million errors
+# are counted in one line per column and rule (error_log.RowErrorLog).
+REASON_BLANK_COUNT = MSG_BLANK_COUNT
+REASON_NOT_A_COUNT = gettext_noop("Не целое неотрицательное число")
+REASON_COUNT_TOO_LARGE = gettext_noop("Число больше допустимого")
+REASON_ACTIVE_OVER_TOTAL = gettext_noop("Активных больше, чем всего")
+REASON_NO_ORG_ID = MSG_NO_ORG_ID
+REASON_ORG_ID_TOO_LONG = gettext_noop("Слишком длинный ID организации")
+REASON_NAME_TOO_LONG = gettext_noop("Слишком длинное наименование")
+REASON_MUNICIPALITY_TOO_LONG = gettext_noop("Слишком длинное название муниципалитета")
+REASON_UNKNOWN_KIND = gettext_noop("Неизвестный тип организации")
+REASON_BAD_DATE = gettext_noop("Дата не распознана")
+REASON_DATE_OUT_OF_RANGE = gettext_noop("Дата вне допустимого диапазона")
+REASON_BAD_REGION_CODE = gettext_noop("Неверный код региона")
+REASON_DUPLICATE = gettext_noop("Организация повторяется за ту же неделю")

@@ -21,15 +21,17 @@ def parse_upload(
     max_bytes: int,
     progress: Callable[[int], None] | None = None,
     weeks: WeekRange | None = None,
+    errors_kept: int | None = None,
 ) -> ParseResult:
     """Parse a CSV or XLSX weekly activity file; raise FileRejected if it is not a usable table.
 
     A «Неделя» cell outside ``weeks`` is a row error; None: the product's range (settings.WEEK_MIN
-    to the week after this one, metrics.kpi.accepted_weeks)."""
+    to the week after this one, metrics.kpi.accepted_weeks). Every row error is counted
+    (``error_log``); the first ``errors_kept`` are kept whole (None: all)."""
     data = _read_bounded(source, max_bytes)
     if not data:
         raise FileRejected(_(MSG_EMPTY))
-    read = _Reading(progress=progress, weeks=weeks or accepted_weeks())
+    read = _Reading(progress=progress, weeks=weeks or accepted_weeks(), errors_kept=errors_kept)
     if data.startswith(b"PK\x03\x04"):
         return _parse_xlsx(data, max_bytes=max_bytes, read=read)
     if data.startswith(_OLE_MAGIC):

@@ -22,7 +22,18 @@ from .cells import (
     _week_of,
 )
 from .columns import _Columns
-from .errors import MSG_NO_ORG_ID, MSG_NO_ROWS, FileRejected
+from .error_log import RowError, RowErrorLog
+from .errors import (
+    MSG_NO_ORG_ID,
+    MSG_NO_ROWS,
+    REASON_ACTIVE_OVER_TOTAL,
+    REASON_DUPLICATE,
+    REASON_MUNICIPALITY_TOO_LONG,
+    REASON_NAME_TOO_LONG,
+    REASON_NO_ORG_ID,
+    REASON_ORG_ID_TOO_LONG,
+    FileRejected,
+)
 
 # Lengths of regions.Organisation.org_id / .name and regions.Municipality.name.
 ORG_ID_MAX = 64
@@ -69,25 +80,22 @@ def _parsed_row(line, org_id, org_name, org_kind, municipality, week, region_cod
     return row
 
 
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem of one cell (or of a whole row when ``column`` is empty)."""
-
-    line: int
-    column: str
-    value: str
-    message: str
-
-
 @dataclass
 class ParseResult:
-    """The valid rows of a file and every error found in it."""
+    """The valid rows of a file and its errors: ``errors`` the ones kept whole (all of them unless
+    the parse was told to keep fewer), ``error_log`` every one counted."""
 
     rows: list[ParsedRow]
     errors: list[RowError]
     rows_total: int
     has_region_column: bool
     has_week_column: bool
+    error_log: RowErrorLog | None = None
+
+    @property
+    def log(self) -> RowErrorLog:
+        """The error log; for a result built by hand, one of its ``errors``."""
+        return self.error_log if self.error_log is not None else RowErrorLog.of(self.errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,7 @@ class _Reading:
 
     progress: Callable[[int], None] | None
     weeks: WeekRange
+    errors_kept: int | None = None
 
 
 def _parse_rows(
@@ -134,11 +143,15 @@ def _parse_rows(
     weeks: dict[str, tuple] = {}
     regions: dict[str, tuple] = {}
     municipalities: dict[str, str] = {}
+    # (sentence, reason) of a count cell that is no count: a file of nonsense repeats a few texts
+    # («n/a», «-») in every cell, and their sentences are written once (up to this many texts).
+    bad_counts: dict[str, tuple[str, str]] = {}
+    bad_counts_max = 10_000
     first_line: dict[date | None, dict[str, int]] = {}  # week -> org_id -> first line
 
     parsed: list[ParsedRow] = []
-    errors: list[RowError] = []
-    add_error = errors.append
+    log = RowErrorLog(read.errors_kept)
+    add_error = log.add
     grouped_digits = _GROUPED_DIGITS.fullmatch
     total = 0
     for line, row in enumerate(rows, header_line + 1):
@@ -152,18 +165,23 @@ def _parse_rows(
         total += 1
         if progress is not None and total % PROGRESS_EVERY == 0:
             progress(total)
-        errors_before = len(errors)
-
-        if not org_id:
-            add_error(RowError(line, names[i_id], row[i_id][:MAX_SHOWN_VALUE], _(MSG_NO_ORG_ID)))
-        elif len(org_id) > ORG_ID_MAX:
-            message = _("ID организации длиннее %(limit)s символов") % {"limit": ORG_ID_MAX}
-            add_error(RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], message))
+        errors_before = log.total
         # Names lose the characters that would make them display as something else.
         org_name = without_bidi_controls(row[i_name]).strip() if i_name >= 0 else ""
+        # The organisation each error of the row names (issue #17): as the file names it.
+        org = (org_id[:ORG_ID_MAX], org_name[:MAX_SHOWN_VALUE])
+
+        if not org_id:
+            error = RowError(line, names[i_id], row[i_id][:MAX_SHOWN_VALUE], _(MSG_NO_ORG_ID), _(REASON_NO_ORG_ID))
+            add_error(error)
+        elif len(org_id) > ORG_ID_MAX:
+            message = _("ID организации длиннее %(limit)s символов") % {"limit": ORG_ID_MAX}
+            add_error(
+                RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], message, _(REASON_ORG_ID_TOO_LONG), "", org[1])
+            )
         if len(org_name) > ORG_NAME_MAX:
             message = _("Наименование длиннее %(limit)s символов") % {"limit": ORG_NAME_MAX}
-            add_error(RowError(line, names[i_name], org_name[:MAX_SHOWN_VALUE], message))
+            add_error(RowError(line, names[i_name], org_name[:MAX_SHOWN_VALUE], message, _(REASON_NAME_TOO_LONG), *org))
         municipality = row[i_municipality] if i_municipality >= 0 else ""
         # A national file names ~2,500 municipalities 90,000 times: clean and keep one string of each.
         cleaned = municipalities.get(municipality)
@@ -177,6 +195,8 @@ def _parse_rows(
                     names[i_municipality],
                     municipality[:MAX_SHOWN_VALUE],
                     _("Название муниципалитета длиннее %(limit)s символов") % {"limit": MUNICIPALITY_MAX},
+                    _(REASON_MUNICIPALITY_TOO_LONG),
+                    *org,
                 )
             )
 
@@ -187,26 +207,26 @@ def _parse_rows(
             result = kinds.get(text)
             if result is None:
                 result = kinds[text] = _kind_of(text)
-            kind, reason = result
-            if reason:
-                add_error(RowError(line, names[i_kind], text[:MAX_SHOWN_VALUE], reason))
+            kind, problem = result
+            if problem:
+                add_error(RowError(line, names[i_kind], text[:MAX_SHOWN_VALUE], *problem, *org))
         if i_week >= 0:
             text = row[i_week]
             result = weeks.get(text)
             if result is None:
                 result = weeks[text] = _week_of(text, serial_base, accepted)
-            week, reason = result
-            if reason:
+            week, problem = result
+            if problem:
                 week_ok = False
-                add_error(RowError(line, names[i_week], text[:MAX_SHOWN_VALUE], reason))
+                add_error(RowError(line, names[i_week], text[:MAX_SHOWN_VALUE], *problem, *org))
         if i_region >= 0:
             text = row[i_region]
             result = regions.get(text)
             if result is None:
                 result = regions[text] = _region_of(text)
-            region, reason = result
-            if reason:
-                add_error(RowError(line, names[i_region], text[:MAX_SHOWN_VALUE], reason))
+            region, problem = result
+            if problem:
+                add_error(RowError(line, names[i_region], text[:MAX_SHOWN_VALUE], *problem, *org))
 
         counts = []
         for position in count_positions:
@@ -220,9 +240,12 @@ def _parse_rows(
             else:
                 value = -1
             if value < 0 or value > MAX_COUNT:
-                value = _count_of(text)
+                problem = bad_counts.get(text)
+                value = problem or _count_of(text)
                 if value.__class__ is not int:
-                    add_error(RowError(line, names[position], text[:MAX_SHOWN_VALUE], value))
+                    if problem is None and len(bad_counts) < bad_counts_max:
+                        bad_counts[text] = value
+                    add_error(RowError(line, names[position], text[:MAX_SHOWN_VALUE], *value, *org))
                     value = None
             counts.append(value)
         for slot in absent_slots:
@@ -237,6 +260,8 @@ def _parse_rows(
                         row[position][:MAX_SHOWN_VALUE],
                         _("Значение %(active)s больше, чем «%(total_name)s» (%(total)s)")
                         % {"active": active_value, "total_name": total_name, "total": total_value},
+                        _(REASON_ACTIVE_OVER_TOTAL),
+                        *org,
                     )
                 )
 
@@ -260,18 +285,21 @@ def _parse_rows(
                             else _("Организация «%(org)s» уже указана в строке %(line)s")
                         )
                         % {"org": _shown(org_id), "line": earlier},
+                        _(REASON_DUPLICATE),
+                        *org,
                     )
                 )
 
-        if len(errors) == errors_before:
+        if log.total == errors_before:
             parsed.append(_parsed_row(line, org_id, org_name, kind, municipality, week, region, tuple(counts)))
 
     if not total:
         raise FileRejected(_(MSG_NO_ROWS))
     return ParseResult(
         rows=parsed,
-        errors=errors,
+        errors=log.kept,
         rows_total=total,
         has_region_column=i_region >= 0,
         has_week_column=i_week >= 0,
+        error_log=log,
     )
