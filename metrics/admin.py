@@ -159,8 +159,8 @@ class UploadAdmin(ViewOnlyAdmin):
             f"{e.get('line', '')}: {e.get('column', '')} = {e.get('value', '')!r} — {e.get('message', '')}"
             for e in errors[:ERRORS_PREVIEW]
         ]
-        if len(errors) > ERRORS_PREVIEW:
-            lines.append(_("… и ещё %(count)d") % {"count": len(errors) - ERRORS_PREVIEW})
+        if obj.errors_total > len(lines):
+            lines.append(_("… и ещё %(count)d") % {"count": obj.errors_total - len(lines)})
         return "\n".join(str(line) for line in lines) or "—"
 
 

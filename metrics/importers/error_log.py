@@ -73,12 +73,12 @@ class RowErrorLog:
             log.add(error)
         return log
 
-    def merged(self, other: "RowErrorLog") -> "RowErrorLog":
-        """Both logs as one (of rows that are not both's): the first ``keep`` of their kept errors by
-        line, their counts summed."""
-        log = RowErrorLog(self.keep)
+    def merged(self, other: "RowErrorLog", *, keep: int | None = None) -> "RowErrorLog":
+        """Both logs as one (of rows that are not both's): the first ``keep`` (by default this log's)
+        of their kept errors by line, their counts summed."""
+        log = RowErrorLog(self.keep if keep is None else keep)
         kept = heapq.merge(self.kept, other.kept, key=attrgetter("line"))
-        log.kept = list(kept if self.keep is None else itertools.islice(kept, self.keep))
+        log.kept = list(kept if log.keep is None else itertools.islice(kept, log.keep))
         log.total = self.total + other.total
         log.rows = self.rows + other.rows
         log.counts = dict(self.counts)

@@ -40,6 +40,7 @@ ORG_ID_MAX = 64
 ORG_NAME_MAX = 500
 MUNICIPALITY_MAX = 255
 PROGRESS_EVERY = 5000
+CACHED_TEXTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,11 @@ def _parsed_row(line, org_id, org_name, org_kind, municipality, week, region_cod
     _set_region(row, region_code)
     _set_counts(row, counts)
     return row
+
+
+def _org(org_id: str, org_name: str) -> tuple[str, str]:
+    """The organisation a row's error names (issue #17), as the file names it; built only for errors."""
+    return org_id[:ORG_ID_MAX], org_name[:MAX_SHOWN_VALUE]
 
 
 @dataclass
@@ -138,15 +144,15 @@ def _parse_rows(
     )
     known = tuple(sorted(index.values()))
     need = known[-1] + 1
-    # Kinds, weeks and regions repeat down the file: each distinct text is parsed once.
+    # Kinds, weeks and regions repeat down the file: each distinct text is parsed once (up to
+    # CACHED_TEXTS of each: a file of distinct nonsense must not keep a sentence for every cell).
     kinds: dict[str, tuple] = {}
     weeks: dict[str, tuple] = {}
     regions: dict[str, tuple] = {}
     municipalities: dict[str, str] = {}
     # (sentence, reason) of a count cell that is no count: a file of nonsense repeats a few texts
-    # («n/a», «-») in every cell, and their sentences are written once (up to this many texts).
+    # («n/a», «-») in every cell, and their sentences are written once.
     bad_counts: dict[str, tuple[str, str]] = {}
-    bad_counts_max = 10_000
     first_line: dict[date | None, dict[str, int]] = {}  # week -> org_id -> first line
 
     parsed: list[ParsedRow] = []
@@ -168,8 +174,6 @@ def _parse_rows(
         errors_before = log.total
         # Names lose the characters that would make them display as something else.
         org_name = without_bidi_controls(row[i_name]).strip() if i_name >= 0 else ""
-        # The organisation each error of the row names (issue #17): as the file names it.
-        org = (org_id[:ORG_ID_MAX], org_name[:MAX_SHOWN_VALUE])
 
         if not org_id:
             error = RowError(line, names[i_id], row[i_id][:MAX_SHOWN_VALUE], _(MSG_NO_ORG_ID), _(REASON_NO_ORG_ID))
@@ -177,11 +181,28 @@ def _parse_rows(
         elif len(org_id) > ORG_ID_MAX:
             message = _("ID организации длиннее %(limit)s символов") % {"limit": ORG_ID_MAX}
             add_error(
-                RowError(line, names[i_id], org_id[:MAX_SHOWN_VALUE], message, _(REASON_ORG_ID_TOO_LONG), "", org[1])
+                RowError(
+                    line,
+                    names[i_id],
+                    org_id[:MAX_SHOWN_VALUE],
+                    message,
+                    _(REASON_ORG_ID_TOO_LONG),
+                    "",
+                    org_name[:MAX_SHOWN_VALUE],
+                )
             )
         if len(org_name) > ORG_NAME_MAX:
             message = _("Наименование длиннее %(limit)s символов") % {"limit": ORG_NAME_MAX}
-            add_error(RowError(line, names[i_name], org_name[:MAX_SHOWN_VALUE], message, _(REASON_NAME_TOO_LONG), *org))
+            add_error(
+                RowError(
+                    line,
+                    names[i_name],
+                    org_name[:MAX_SHOWN_VALUE],
+                    message,
+                    _(REASON_NAME_TOO_LONG),
+                    *_org(org_id, org_name),
+                )
+            )
         municipality = row[i_municipality] if i_municipality >= 0 else ""
         # A national file names ~2,500 municipalities 90,000 times: clean and keep one string of each.
         cleaned = municipalities.get(municipality)
@@ -196,7 +217,7 @@ def _parse_rows(
                     municipality[:MAX_SHOWN_VALUE],
                     _("Название муниципалитета длиннее %(limit)s символов") % {"limit": MUNICIPALITY_MAX},
                     _(REASON_MUNICIPALITY_TOO_LONG),
-                    *org,
+                    *_org(org_id, org_name),
                 )
             )
 
@@ -206,27 +227,33 @@ def _parse_rows(
             text = row[i_kind]
             result = kinds.get(text)
             if result is None:
-                result = kinds[text] = _kind_of(text)
+                result = _kind_of(text)
+                if len(kinds) < CACHED_TEXTS:
+                    kinds[text] = result
             kind, problem = result
             if problem:
-                add_error(RowError(line, names[i_kind], text[:MAX_SHOWN_VALUE], *problem, *org))
+                add_error(RowError(line, names[i_kind], text[:MAX_SHOWN_VALUE], *problem, *_org(org_id, org_name)))
         if i_week >= 0:
             text = row[i_week]
             result = weeks.get(text)
             if result is None:
-                result = weeks[text] = _week_of(text, serial_base, accepted)
+                result = _week_of(text, serial_base, accepted)
+                if len(weeks) < CACHED_TEXTS:
+                    weeks[text] = result
             week, problem = result
             if problem:
                 week_ok = False
-                add_error(RowError(line, names[i_week], text[:MAX_SHOWN_VALUE], *problem, *org))
+                add_error(RowError(line, names[i_week], text[:MAX_SHOWN_VALUE], *problem, *_org(org_id, org_name)))
         if i_region >= 0:
             text = row[i_region]
             result = regions.get(text)
             if result is None:
-                result = regions[text] = _region_of(text)
+                result = _region_of(text)
+                if len(regions) < CACHED_TEXTS:
+                    regions[text] = result
             region, problem = result
             if problem:
-                add_error(RowError(line, names[i_region], text[:MAX_SHOWN_VALUE], *problem, *org))
+                add_error(RowError(line, names[i_region], text[:MAX_SHOWN_VALUE], *problem, *_org(org_id, org_name)))
 
         counts = []
         for position in count_positions:
@@ -243,9 +270,9 @@ def _parse_rows(
                 problem = bad_counts.get(text)
                 value = problem or _count_of(text)
                 if value.__class__ is not int:
-                    if problem is None and len(bad_counts) < bad_counts_max:
+                    if problem is None and len(bad_counts) < CACHED_TEXTS:
                         bad_counts[text] = value
-                    add_error(RowError(line, names[position], text[:MAX_SHOWN_VALUE], *value, *org))
+                    add_error(RowError(line, names[position], text[:MAX_SHOWN_VALUE], *value, *_org(org_id, org_name)))
                     value = None
             counts.append(value)
         for slot in absent_slots:
@@ -261,7 +288,7 @@ def _parse_rows(
                         _("Значение %(active)s больше, чем «%(total_name)s» (%(total)s)")
                         % {"active": active_value, "total_name": total_name, "total": total_value},
                         _(REASON_ACTIVE_OVER_TOTAL),
-                        *org,
+                        *_org(org_id, org_name),
                     )
                 )
 
@@ -286,7 +313,7 @@ def _parse_rows(
                         )
                         % {"org": _shown(org_id), "line": earlier},
                         _(REASON_DUPLICATE),
-                        *org,
+                        *_org(org_id, org_name),
                     )
                 )
 

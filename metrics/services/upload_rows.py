@@ -131,9 +131,7 @@ def upload_rows_validate(*, upload: Upload, parsed: ParseResult) -> tuple[list[V
                 errors.add(error)
         else:
             valid.append(ValidRow(row, region_id, week, organisation))
-    log = parsed.log
-    log.keep = settings.UPLOAD_ERRORS_KEPT
-    log = log.merged(errors)
+    log = parsed.log.merged(errors, keep=settings.UPLOAD_ERRORS_KEPT)
     log.kept = _with_registered_names(log.kept, registry)
     return valid, log, registry
 

@@ -40,8 +40,7 @@ def test_two_logs_merge_by_line_and_keep_the_first():
     merged = parser.merged(registry)
     assert [e.line for e in merged.kept] == [2, 3, 5, 7, 9]
     assert (merged.total, merged.rows) == (5, 5)
-    parser.keep = 2
-    assert [e.line for e in parser.merged(registry).kept] == [2, 3]
+    assert [e.line for e in parser.merged(registry, keep=2).kept] == [2, 3]
 
 
 def test_without_a_bound_every_error_is_kept():
