@@ -18,6 +18,7 @@ from .models import (
     WarningRule,
     WeeklySnapshot,
 )
+from .selectors.uploads import UPLOAD_PAYLOADS
 
 # How many row errors the upload page of the admin shows; the full report is on the upload page.
 ERRORS_PREVIEW = 50
@@ -127,7 +128,9 @@ class UploadAdmin(ViewOnlyAdmin):
         "rows_imported",
         "rows_rejected",
         "message",
+        "errors_total",
         "errors_preview",
+        "errors_summary",
         "diff",
         "warning_counts",
         "attempts",
@@ -142,6 +145,13 @@ class UploadAdmin(ViewOnlyAdmin):
     def stored_file(self, obj):
         return obj.file.name
 
+    def get_queryset(self, request):
+        uploads = super().get_queryset(request)
+        match = request.resolver_match
+        if match is not None and match.url_name and match.url_name.endswith("_changelist"):
+            uploads = uploads.defer(*UPLOAD_PAYLOADS)  # a list never reads an upload's errors or diff
+        return uploads
+
     @admin.display(description=_("ошибки строк"))
     def errors_preview(self, obj):
         errors = obj.errors or []
@@ -149,8 +159,8 @@ class UploadAdmin(ViewOnlyAdmin):
             f"{e.get('line', '')}: {e.get('column', '')} = {e.get('value', '')!r} — {e.get('message', '')}"
             for e in errors[:ERRORS_PREVIEW]
         ]
-        if len(errors) > ERRORS_PREVIEW:
-            lines.append(_("… и ещё %(count)d") % {"count": len(errors) - ERRORS_PREVIEW})
+        if obj.errors_total > len(lines):
+            lines.append(_("… и ещё %(count)d") % {"count": obj.errors_total - len(lines)})
         return "\n".join(str(line) for line in lines) or "—"
 
 

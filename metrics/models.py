@@ -110,7 +110,12 @@ class Upload(models.Model):
     rows_total = models.PositiveIntegerField(_("строк всего"), default=0)
     rows_imported = models.PositiveIntegerField(_("строк загружено"), default=0)
     rows_rejected = models.PositiveIntegerField(_("строк отклонено"), default=0)
+    # The first settings.UPLOAD_ERRORS_KEPT row errors, whole; every error is counted in errors_total
+    # and, by column and reason, in errors_summary ([{column, reason, count, not_kept}], most first).
+    # Lists never load them (metrics.selectors.uploads_for_user defers them).
     errors = models.JSONField(_("ошибки строк"), default=list, blank=True)
+    errors_total = models.PositiveIntegerField(_("ошибок строк всего"), default=0)
+    errors_summary = models.JSONField(_("ошибки строк по столбцам и причинам"), default=list, blank=True)
     message = models.TextField(_("сообщение"), blank=True)
     diff = models.JSONField(_("изменения относительно недели"), default=dict, blank=True)
     # {code: number of findings}: every data-quality warning of the file, stored or not (UploadWarning

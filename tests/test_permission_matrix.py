@@ -102,6 +102,10 @@ RULES = {
         ("post", "/api/v1/uploads/", dict(zip(ROLES, (401, 202, 403, 202, 403, 202, 401), strict=True))),
     ],
     "api:upload-detail": [("get", "/api/v1/uploads/{upload}/", API_REGION63_UPLOADS)],
+    "api:upload-errors": [
+        ("get", "/api/v1/uploads/{upload}/errors/csv/", API_REGION63_UPLOADS),
+        ("get", "/api/v1/uploads/{upload}/errors/xlsx/", API_REGION63_UPLOADS),
+    ],
     "api:schema": [("get", "/api/v1/schema/", API_READ)],
     # Swagger UI is a page for people: a session login, like the other pages.
     "api:docs": [("get", "/api/v1/docs/", ALL_LOGGED_IN)],

@@ -1,7 +1,6 @@
 """Table downloads: the same selectors as the pages, through ``dashboard.exports.table_response``."""
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 
 from metrics.importers import template_headers
 from metrics.selectors import (
@@ -13,10 +12,13 @@ from metrics.selectors import (
     organisations_lagging,
     organisations_readiness,
     template_rows,
+    upload_error_headers,
+    upload_error_rows,
     upload_get_for_user,
 )
 from regions.models import Municipality, Organisation, Region
 from regions.selectors import user_region
+from sferum_migration.downloads import table_streaming_response
 
 from ..exports import table_response
 from ..forms import OverviewFilterForm, PageFilterForm
@@ -72,12 +74,10 @@ def organisation_weeks_export(request, pk, fmt):
 
 
 def upload_errors_export(request, pk, fmt):
-    """Every row error of an upload as a table."""
+    """An upload's row errors, streamed: the kept ones, then how many were not kept, by column and reason."""
     upload = upload_get_for_user(user=request.user, pk=pk)
-    rows = ((e["line"], e["column"], e["value"], e["message"]) for e in upload.errors)
-    return table_response(
-        fmt, f"oshibki-zagruzki-{upload.pk}", [_("Строка"), _("Столбец"), _("Значение"), _("Ошибка")], rows
-    )
+    rows = upload_error_rows(upload=upload)
+    return table_streaming_response(fmt, f"oshibki-zagruzki-{upload.pk}", upload_error_headers(), rows)
 
 
 def upload_template(request, fmt):

@@ -67,8 +67,8 @@ def region_uploads(request, code):
 
 
 def upload_detail(request, pk):
-    """One upload: its progress while it runs, then the result, the diff, every row error and its
-    data-quality warnings by kind (the first of each)."""
+    """One upload: its progress while it runs, then the result, the diff, its row errors (the first
+    of them, all counted by column and reason) and its data-quality warnings by kind (the first of each)."""
     upload = upload_get_for_user(user=request.user, pk=pk)
     return render(
         request,
@@ -77,7 +77,8 @@ def upload_detail(request, pk):
             "nav": "uploads",
             "upload": upload,
             "errors_shown": upload.errors[:ERRORS_SHOWN],
-            "errors_hidden": max(0, len(upload.errors) - ERRORS_SHOWN),
+            "errors_hidden": max(0, upload.errors_total - ERRORS_SHOWN),
+            "errors_not_kept": max(0, upload.errors_total - len(upload.errors)),
             "warning_groups": upload_warning_groups(upload=upload, per_code=WARNINGS_SHOWN_PER_CODE),
             "can_explain": user_has_national_scope(request.user),
             "breadcrumbs": [

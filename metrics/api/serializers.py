@@ -4,172 +4,29 @@ from datetime import UTC
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from regions.choices import OrganisationKind
-from regions.models import Region
 
-from ..choices import KpiCode, ReportingStatus, ScheduleStatus, UploadMode, UploadStatus, WarningCode
+from ..choices import KpiCode, ReportingStatus, ScheduleStatus
 from ..constants import NO_DATA
 from ..counts import COUNT_FIELDS
 from ..kpi import monday_of, validate_accepted_week
-from ..models import Upload, UploadWarning, WeeklySnapshot
-from ..selectors import upload_warnings
-
-# Warnings listed in an upload's answer; all of them (as stored) are in the download of its page.
-WARNINGS_SHOWN = 500
+from ..models import WeeklySnapshot
+from .upload_serializers import (  # noqa: F401 (the upload API's serializers, imported from here too)
+    WARNINGS_SHOWN,
+    ErrorReportLinksSerializer,
+    RowErrorCountSerializer,
+    RowErrorSerializer,
+    UploadCreateSerializer,
+    UploadDiffSerializer,
+    UploadListSerializer,
+    UploadSerializer,
+    UploadWarningSerializer,
+)
 
 # A region or the country is not ready because of these KPIs, or because nothing was reported.
 BLOCKING_CHOICES = [*KpiCode.choices, (NO_DATA, _("Нет данных за неделю"))]
-
-
-class RowErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    column = serializers.CharField()
-    value = serializers.CharField(allow_blank=True)
-    message = serializers.CharField()
-
-
-class UploadDiffSerializer(serializers.Serializer):
-    """What the file changes against the weeks it touches (empty until the file is checked)."""
-
-    rows_valid = serializers.IntegerField(required=False)
-    new = serializers.IntegerField(required=False, help_text=_("Организаций без данных за неделю до файла."))
-    changed = serializers.IntegerField(required=False)
-    unchanged = serializers.IntegerField(required=False)
-    changed_totals = serializers.DictField(
-        child=serializers.IntegerField(), required=False, help_text=_("Поле счётчика -> изменение суммы.")
-    )
-    missing_count = serializers.IntegerField(required=False, help_text=_("Организаций реестра, которых нет в файле."))
-    missing_sample = serializers.ListField(child=serializers.CharField(), required=False)
-    weeks = serializers.ListField(child=serializers.DateField(), required=False)
-
-
-class UploadWarningSerializer(serializers.ModelSerializer):
-    """A data-quality warning of an upload (DESIGN.md §5.1)."""
-
-    code = serializers.ChoiceField(choices=WarningCode.choices)
-    label = serializers.SerializerMethodField(help_text=_("Название вида предупреждения по-русски."))
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    column = serializers.CharField(
-        help_text=_("Поле счётчика (staff_total …), код показателя или пусто — весь регион за неделю.")
-    )
-    previous = serializers.FloatField(
-        allow_null=True, help_text=_("Было: число людей, доля (для показателя) или число строк.")
-    )
-    new = serializers.FloatField(allow_null=True, help_text=_("Стало, в тех же единицах."))
-    explained_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = UploadWarning
-        fields = [
-            "id",
-            "code",
-            "label",
-            "region",
-            "week",
-            "line",
-            "org_id",
-            "name",
-            "column",
-            "previous",
-            "new",
-            "message",
-            "explained_at",
-            "explained_by",
-            "explanation",
-        ]
-        read_only_fields = fields
-
-    def get_label(self, warning) -> str:
-        return str(WarningCode(warning.code).label)
-
-
-class UploadSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=UploadStatus.choices, read_only=True)
-    mode = serializers.ChoiceField(choices=UploadMode.choices, read_only=True)
-    region = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, allow_null=True, help_text=_("Код региона; null — национальный файл.")
-    )
-    week = serializers.DateField(read_only=True, allow_null=True, help_text=_("Понедельник недели."))
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    errors = RowErrorSerializer(many=True, read_only=True, help_text=_("Все ошибки строк файла."))
-    diff = UploadDiffSerializer(read_only=True)
-    warnings = serializers.SerializerMethodField(
-        help_text=_("Предупреждения о качестве данных: первые 500 в порядке нахождения (все — в warning_counts).")
-    )
-    warnings_total = serializers.SerializerMethodField(help_text=_("Всего предупреждений о качестве данных."))
-    warning_counts = serializers.DictField(
-        child=serializers.IntegerField(), read_only=True, help_text=_("Вид предупреждения -> сколько найдено.")
-    )
-
-    class Meta:
-        model = Upload
-        fields = [
-            "id",
-            "status",
-            "region",
-            "week",
-            "mode",
-            "dry_run",
-            "original_name",
-            "size",
-            "uploaded_by",
-            "progress",
-            "rows_total",
-            "rows_imported",
-            "rows_rejected",
-            "errors",
-            "message",
-            "diff",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "warnings",
-            "warnings_total",
-            "warning_counts",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(UploadWarningSerializer(many=True))
-    def get_warnings(self, upload) -> list:
-        if not upload.warning_counts:  # nothing to read
-            return []
-        return UploadWarningSerializer(upload_warnings(upload=upload, limit=WARNINGS_SHOWN), many=True).data
-
-    def get_warnings_total(self, upload) -> int:
-        return sum(upload.warning_counts.values())
-
-
-class UploadListSerializer(UploadSerializer):
-    """An upload in the history: without its row errors, diff and warnings (their counts stay), which
-    the upload's own call gives."""
-
-    class Meta(UploadSerializer.Meta):
-        fields = [f for f in UploadSerializer.Meta.fields if f not in ("errors", "diff", "warnings")]
-        read_only_fields = fields
-
-
-class UploadCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(max_length=255, allow_empty_file=True)
-    region = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Region.objects.all(),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("Код региона; без него — национальный файл со столбцом «Код региона»."),
-    )
-    week = serializers.DateField(
-        required=False,
-        allow_null=True,
-        default=None,
-        validators=[validate_accepted_week],
-        help_text=_("Любой день недели, YYYY-MM-DD; с недели DATA_WEEK_MIN по следующую за текущей."),
-    )
-    mode = serializers.ChoiceField(choices=UploadMode.choices, default=UploadMode.ATOMIC)
-    dry_run = serializers.BooleanField(default=False)
 
 
 # --- KPIs -----------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 
 from regions.models import Region
 from sferum_migration.api import LargeListPagination
+from sferum_migration.downloads import table_streaming_response
 
 from ..choices import ScopeType
 from ..counts import COUNT_FIELDS
@@ -24,6 +27,8 @@ from ..selectors import (
     region_kpi_history,
     reporting_register,
     scope_kpi_status,
+    upload_error_headers,
+    upload_error_rows,
     upload_get_for_user,
     uploads_for_user,
     week_changes,
@@ -207,7 +212,12 @@ class SnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="Загрузки, которые видит учётная запись: все — министерству и администратору, "
         "своего региона — координатору. Ошибки строк — в ответе по одной загрузке.",
     ),
-    retrieve=extend_schema(summary="Загрузка: статус, счётчики и все ошибки строк"),
+    retrieve=extend_schema(
+        summary="Загрузка: статус, счётчики и ошибки строк",
+        description="В `errors` — первые ошибки строк (не больше `UPLOAD_ERRORS_SHOWN`, по умолчанию 1 000); "
+        "`errors_total` — сколько их всего, `errors_summary` — их число по столбцам и причинам, "
+        "`errors_report` — ссылки на отчёт об ошибках (CSV, XLSX).",
+    ),
 )
 class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Weekly activity files: send one, follow its status, read the upload history."""
@@ -219,11 +229,8 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        uploads = uploads_for_user(user=self.request.user)
-        if self.action == "list":
-            # A failed national file carries up to one error per row; the list leaves them out.
-            uploads = uploads.defer("errors", "diff")
-        return uploads
+        # Without the row errors and the diff (uploads_for_user defers them): the list never reads them.
+        return uploads_for_user(user=self.request.user)
 
     def get_serializer_class(self):
         return UploadListSerializer if self.action == "list" else UploadSerializer
@@ -231,6 +238,20 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
     def get_object(self):
         # Not the list's queryset: another region's upload answers 403, not 404.
         return upload_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary="Отчёт об ошибках строк загрузки (CSV или XLSX)",
+        description="Сохранённые ошибки строк (первые `UPLOAD_ERRORS_KEPT`, по умолчанию 10 000) с ID и "
+        "наименованием организации, затем — сколько ошибок не сохранено по отдельности, по столбцам и "
+        "причинам. Ответ передаётся потоком.",
+        parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path=r"errors/(?P<fmt>csv|xlsx)", url_name="errors")
+    def errors(self, request, pk=None, fmt="csv"):
+        upload = self.get_object()
+        rows = upload_error_rows(upload=upload)
+        return table_streaming_response(fmt, f"oshibki-zagruzki-{upload.pk}", upload_error_headers(), rows)
 
     @extend_schema(
         summary="Отправить файл недельной активности",
@@ -247,4 +268,8 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
         upload = upload_create(user=request.user, **form.validated_data)
         upload = upload_get_for_user(user=request.user, pk=upload.pk)
         location = reverse("api:upload-detail", kwargs={"pk": upload.pk}, request=request)
-        return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+        return Response(
+            UploadSerializer(upload, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )

@@ -33,11 +33,13 @@ from .reporting import (
     reporting_warning_counts,
     user_can_see_missing,
 )
-from .uploads import template_rows, upload_get_for_user, uploads_for_user
+from .upload_errors import upload_error_headers, upload_error_rows
+from .uploads import UPLOAD_PAYLOADS, template_rows, upload_get_for_user, uploads_for_user
 from .weeks import default_week, latest_week_with_data, week_info, weeks_with_data
 
 __all__ = [
     "REPORTING_SEVERITY",
+    "UPLOAD_PAYLOADS",
     "country_summary",
     "default_week",
     "kpi_definitions",
@@ -66,6 +68,8 @@ __all__ = [
     "scope_kpi_series",
     "scope_kpi_status",
     "template_rows",
+    "upload_error_headers",
+    "upload_error_rows",
     "upload_get_for_user",
     "upload_warning_groups",
     "upload_warnings",

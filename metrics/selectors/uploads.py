@@ -13,15 +13,23 @@ from regions.selectors import user_can_upload, user_has_national_scope, user_reg
 
 from ..models import Upload
 
+# What an upload carries beyond its row in a list: its kept row errors, their summary and its diff.
+# Every list (pages, API) leaves them out; only one upload's page, answer and download read them.
+UPLOAD_PAYLOADS = ("errors", "errors_summary", "diff")
+
 
 def uploads_for_user(*, user, region: Region | None = None, uploads: QuerySet | None = None) -> QuerySet:
-    """The uploads a user may see, newest first (NetBox's ``restrict(user)``): every upload for
+    """The uploads a user may see, newest first, without their payloads (NetBox's ``restrict(user)``): every upload for
     national roles, their region's for a coordinator, none for other accounts. ``uploads`` narrows
     a list already built from this selector (the FilterSet's). With ``region``, that region's
     uploads; asking for a region the user may not see is refused (PermissionDenied: a 403 that
     says why, not an empty list)."""
     if uploads is None:
-        uploads = Upload.objects.select_related("region", "uploaded_by").order_by("-created_at", "-id")
+        uploads = (
+            Upload.objects.select_related("region", "uploaded_by")
+            .defer(*UPLOAD_PAYLOADS)
+            .order_by("-created_at", "-id")
+        )
     if region is not None:
         if not user_can_upload(user, region):
             raise PermissionDenied(_("Загрузки этого региона вам недоступны."))

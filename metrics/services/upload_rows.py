@@ -1,18 +1,28 @@
 """The parsed rows of an upload checked against the registry and the uploader's scope."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from regions.models import Organisation, Region
 
-from ..importers import FileRejected, ParsedRow, ParseResult, column_label
+from ..importers import FileRejected, ParsedRow, ParseResult, RowError, RowErrorLog, column_label
 from ..kpi import monday_of
 from ..models import Upload
+
+# The reasons of the registry's row errors (importers.error_log: what the counts group by).
+REASON_OTHER_REGION_ROW = gettext_noop("Строка другого региона")
+REASON_UNKNOWN_REGION = gettext_noop("Неизвестный код региона")
+REASON_NO_WEEK = gettext_noop("Не указана неделя")
+REASON_FUTURE_WEEK = gettext_noop("Неделя ещё не наступила")
+REASON_REGISTERED_ELSEWHERE = gettext_noop("Организация зарегистрирована в другом регионе")
+REASON_UNKNOWN_ORGANISATION = gettext_noop("Неизвестная организация без наименования или типа")
 
 
 class OrgRef(NamedTuple):
@@ -75,16 +85,17 @@ def registry_index_read(*, region_id: int | None, org_ids: Iterable[str]) -> Reg
     )
 
 
-def upload_rows_validate(*, upload: Upload, parsed: ParseResult) -> tuple[list[ValidRow], list[dict], RegistryIndex]:
+def upload_rows_validate(*, upload: Upload, parsed: ParseResult) -> tuple[list[ValidRow], RowErrorLog, RegistryIndex]:
     """Check each parsed row against the registry and the uploader's scope.
 
     Returns the rows to write, the errors (the parser's and these checks', ordered by line, a
-    line's own in the order found), and the registry read."""
+    line's own in the order found: every one counted, the first settings.UPLOAD_ERRORS_KEPT kept
+    whole, each naming its organisation) and the registry read."""
     if upload.region_id is None and not parsed.has_region_column:
         raise FileRejected(_("В национальном файле нужен столбец «Код региона» в каждой строке."))
     if upload.week is None and not parsed.has_week_column:
         raise FileRejected(_("Не выбрана неделя: укажите её при загрузке или добавьте столбец «Неделя»."))
-    errors = [{"line": e.line, "column": e.column, "value": e.value, "message": e.message} for e in parsed.errors]
+    errors = RowErrorLog(settings.UPLOAD_ERRORS_KEPT)
     registry = registry_index_read(region_id=upload.region_id, org_ids=(row.org_id for row in parsed.rows))
     known, elsewhere, region_ids = registry.known, registry.elsewhere, registry.region_ids
     today_week = monday_of(timezone.localdate())
@@ -116,14 +127,36 @@ def upload_rows_validate(*, upload: Upload, parsed: ParseResult) -> tuple[list[V
         )
         row_errors += _row_unknown_organisation_errors(row, organisation=organisation)
         if row_errors:
-            errors.extend(row_errors)
+            for error in row_errors:
+                errors.add(error)
         else:
             valid.append(ValidRow(row, region_id, week, organisation))
-    errors.sort(key=lambda error: error["line"])
-    return valid, errors, registry
+    log = parsed.log.merged(errors, keep=settings.UPLOAD_ERRORS_KEPT)
+    log.kept = _with_registered_names(log.kept, registry)
+    return valid, log, registry
 
 
-def _row_region(row: ParsedRow, *, fixed_region: int | None, registry: RegistryIndex) -> tuple[int | None, list[dict]]:
+def _with_registered_names(errors: list[RowError], registry: RegistryIndex) -> list[RowError]:
+    """The kept errors, those of a registered organisation whose row gives no name named as the
+    registry names it (one query per 900 such organisations)."""
+    wanted = sorted(
+        {
+            e.org_id
+            for e in errors
+            if e.org_id and not e.org_name and (e.org_id in registry.known or e.org_id in registry.elsewhere)
+        }
+    )
+    names: dict[str, str] = {}
+    for chunk in _chunks(wanted, 900):
+        names.update(Organisation.objects.filter(org_id__in=chunk).order_by().values_list("org_id", "name"))
+    if not names:
+        return errors
+    return [replace(e, org_name=names[e.org_id]) if e.org_id in names and not e.org_name else e for e in errors]
+
+
+def _row_region(
+    row: ParsedRow, *, fixed_region: int | None, registry: RegistryIndex
+) -> tuple[int | None, list[RowError]]:
     """The row's region and what is wrong with it: a regional file's rows are its region's (a
     region code, when given, must be its own); a national file's rows name a known region."""
     if fixed_region is not None:
@@ -133,26 +166,27 @@ def _row_region(row: ParsedRow, *, fixed_region: int | None, registry: RegistryI
                 "other": row.region_code,
                 "own": own_code,
             }
-            return fixed_region, [_row_error(row, "region", row.region_code, message)]
+            return fixed_region, [_row_error(row, "region", row.region_code, message, REASON_OTHER_REGION_ROW)]
         return fixed_region, []
     region_id = registry.region_ids.get(row.region_code or "")
     if region_id is None:
-        return None, [_row_error(row, "region", row.region_code or "", _("Неизвестный код региона"))]
+        message = _("Неизвестный код региона")
+        return None, [_row_error(row, "region", row.region_code or "", message, REASON_UNKNOWN_REGION)]
     return region_id, []
 
 
-def _row_week_errors(row: ParsedRow, *, week: date | None, today_week: date) -> list[dict]:
+def _row_week_errors(row: ParsedRow, *, week: date | None, today_week: date) -> list[RowError]:
     """A row needs a week (its own or the upload's), and not one still to come."""
     if week is None:
-        return [_row_error(row, "week", "", _("Не указана неделя"))]
+        return [_row_error(row, "week", "", _("Не указана неделя"), REASON_NO_WEEK)]
     if week > today_week:
-        return [_row_error(row, "week", week.isoformat(), _("Неделя ещё не наступила"))]
+        return [_row_error(row, "week", week.isoformat(), _("Неделя ещё не наступила"), REASON_FUTURE_WEEK)]
     return []
 
 
 def _row_organisation_region_errors(
     row: ParsedRow, *, organisation: OrgRef | None, region_id: int | None, registry: RegistryIndex
-) -> list[dict]:
+) -> list[RowError]:
     """A registered organisation is sent for the region it is registered in."""
     if organisation is None or region_id is None or organisation.region_id == region_id:
         return []
@@ -160,21 +194,21 @@ def _row_organisation_region_errors(
         "other": registry.region_codes[organisation.region_id],
         "own": registry.region_codes[region_id],
     }
-    return [_row_error(row, "org_id", row.org_id, message)]
+    return [_row_error(row, "org_id", row.org_id, message, REASON_REGISTERED_ELSEWHERE)]
 
 
-def _row_unknown_organisation_errors(row: ParsedRow, *, organisation: OrgRef | None) -> list[dict]:
+def _row_unknown_organisation_errors(row: ParsedRow, *, organisation: OrgRef | None) -> list[RowError]:
     """An organisation the registry does not know is registered from the row: it needs its name and kind."""
     if organisation is not None or (row.org_name and row.org_kind):
         return []
     message = _(
         "Неизвестная организация: чтобы зарегистрировать её, заполните «Наименование организации» и «Тип организации»"
     )
-    return [_row_error(row, "org_id", row.org_id, message)]
+    return [_row_error(row, "org_id", row.org_id, message, REASON_UNKNOWN_ORGANISATION)]
 
 
-def _row_error(row: ParsedRow, column: str, value: str, message: str) -> dict:
-    return {"line": row.line, "column": column_label(column), "value": str(value)[:200], "message": message}
+def _row_error(row: ParsedRow, column: str, value: str, message: str, reason: str) -> RowError:
+    return RowError(row.line, column_label(column), str(value)[:200], message, _(reason), row.org_id, row.org_name)
 
 
 def _chunks(items, size):

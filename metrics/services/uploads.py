@@ -336,6 +336,7 @@ def _upload_parse(upload: Upload) -> ParseResult:
             filename=upload.original_name,
             max_bytes=settings.UPLOAD_MAX_BYTES,
             progress=lambda rows: _progress(upload.id, 5 + min(50, rows // 2000)),
+            errors_kept=settings.UPLOAD_ERRORS_KEPT,
         )
 
 
@@ -345,8 +346,11 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     valid, errors, registry = upload_rows_validate(upload=upload, parsed=parsed)
     _progress(upload.id, 65)
     upload.rows_total = parsed.rows_total
-    upload.errors = errors
-    upload.rows_rejected = len({error["line"] for error in errors})
+    # Every error counted; the first UPLOAD_ERRORS_KEPT kept whole (issue #18).
+    upload.errors = [error.as_dict() for error in errors.kept]
+    upload.errors_total = errors.total
+    upload.errors_summary = errors.summary()
+    upload.rows_rejected = errors.rows
     pairs = sorted({(valid_row.region_id, valid_row.week) for valid_row in valid})
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
@@ -359,7 +363,10 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     # A dry run or a refused atomic file still reports the diff; its unknown organisations count
     # as new without being registered.
     write = (
-        bool(valid) and not upload.dry_run and (upload.mode == UploadMode.SKIP_INVALID or not errors) and not blocked
+        bool(valid)
+        and not upload.dry_run
+        and (upload.mode == UploadMode.SKIP_INVALID or not errors.total)
+        and not blocked
     )
     if write:
         organisations_register(rows=valid)
@@ -379,7 +386,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(
-        upload, valid=len(valid), errors=len(errors), written=write, stood=stood, blocked=blocked
+        upload, valid=len(valid), errors=errors.total, written=write, stood=stood, blocked=blocked
     )
     upload.progress = 100
     upload.finished_at = timezone.now()
@@ -389,6 +396,8 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "rows_imported",
             "rows_rejected",
             "errors",
+            "errors_total",
+            "errors_summary",
             "diff",
             "warning_counts",
             "status",

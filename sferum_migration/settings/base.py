@@ -140,6 +140,11 @@ WEEK_MIN = date.fromisoformat(env("DATA_WEEK_MIN", default="2025-01-01"))
 
 # Uploads: no Django setting bounds a file's size, the import checks it in code.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# Row errors: every one is counted by column and reason; the first UPLOAD_ERRORS_KEPT of a file are
+# kept whole with the upload (issue #18: a file of nonsense carries a million); the API's answer for
+# one upload lists the first UPLOAD_ERRORS_SHOWN of those, the download all that are kept.
+UPLOAD_ERRORS_KEPT = env.int("UPLOAD_ERRORS_KEPT", default=10_000)
+UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=1_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -298,8 +298,9 @@ def test_upload_errors_name_line_column_value_and_reason(
     assert body["status"] == UploadStatus.FAILED
     assert body["rows_imported"] == 0 and body["rows_rejected"] == 1
     [error] = body["errors"]
-    assert set(error) == {"line", "column", "value", "message"}
+    assert set(error) == {"line", "column", "value", "message", "reason", "org_id", "org_name"}
     assert (error["line"], error["column"], error["value"]) == (3, "Работники активные", "101")
+    assert (error["org_id"], error["reason"]) == ("62-1", "Активных больше, чем всего")
     assert error["message"]
 
 

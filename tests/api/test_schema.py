@@ -29,6 +29,7 @@ OPERATIONS = {
     ("/api/v1/uploads/", "get"),
     ("/api/v1/uploads/", "post"),
     ("/api/v1/uploads/{id}/", "get"),
+    ("/api/v1/uploads/{id}/errors/{fmt}/", "get"),
 }
 
 
@@ -117,7 +118,7 @@ def test_contract_fields_are_in_the_schema(schema):
         "created_at",
         "finished_at",
     } <= properties(schema, "Upload")
-    assert properties(schema, "RowError") == {"line", "column", "value", "message"}
+    assert properties(schema, "RowError") == {"line", "column", "value", "message", "reason", "org_id", "org_name"}
     assert properties(schema, "Token") == {"token", "expiry"}
     paginated = components(schema)["PaginatedRegionList"]["properties"]
     assert set(paginated) == {"count", "next", "previous", "results"}

@@ -961,3 +961,27 @@ def test_names_from_the_file_lose_their_bidi_controls():
 
     assert result.errors == []
     assert (result.rows[0].org_name, result.rows[0].municipality) == ("Школа № 5", "Город")
+
+
+def test_errors_beyond_the_kept_ones_are_counted_by_column_and_reason_and_name_the_organisation():
+    rows = [row(f"N-{i}", *(["n/a"] * 10), name=f"Школа {i}") for i in range(300)]
+    rows.insert(1, row("", kind="XX", name="Без ID"))
+    result = parse(csv_bytes(rows), errors_kept=25)
+    log = result.error_log
+    assert result.errors == log.kept and len(log.kept) == 25
+    assert (log.total, log.rows) == (3_002, 301)
+    assert [(e.line, e.org_id, e.org_name) for e in log.kept[:2]] == [(2, "N-0", "Школа 0")] * 2
+    no_id = [e for e in log.kept if e.line == 3]
+    assert [(e.reason, e.org_id) for e in no_id] == [
+        ("Не указан ID организации", ""),
+        ("Неизвестный тип организации", ""),
+    ]
+    assert log.counts[("Работники всего", "Не целое неотрицательное число")] == 300
+    assert len(log.counts) == 12, "one entry per column and reason, not per value"
+    assert sum(entry["not_kept"] for entry in log.summary()) == 3_002 - 25
+
+
+def test_without_a_bound_every_error_is_kept_as_before():
+    rows = [row(f"N-{i}", *(["n/a"] * 10)) for i in range(100)]
+    result = parse(csv_bytes(rows))
+    assert len(result.errors) == result.error_log.total == 1_000

@@ -3,6 +3,7 @@ scope, written all-or-nothing, replaced idempotently, KPIs recomputed."""
 
 import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -638,3 +639,65 @@ def test_a_row_that_cannot_be_recorded_keeps_no_file(coordinator62, settings, tm
         upload_create(user=coordinator62, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
     assert not Upload.objects.exists()
     assert files_under(tmp_path) == []
+def nonsense_file(rows: int, *, bad="n/a") -> SimpleUploadedFile:
+    """A file of ``rows`` organisations with every count cell ``bad`` (issue #18: 10 errors a row)."""
+    header = "ID организации;Наименование организации;" + ";".join(HEADER[4:]) + ";Должностные лица всего;"
+    header += "Должностные лица активные"
+    lines = [header] + [f"62-{i};Школа {i};" + ";".join([bad] * 10) for i in range(rows)]
+    return SimpleUploadedFile("nonsense.csv", ("\r\n".join(lines) + "\r\n").encode("utf-8"), content_type="text/csv")
+
+
+def resident_peak_reset() -> int:
+    """Reset this process's peak resident size (Linux: /proc/self/clear_refs) and return its size now, KB."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _status_kb("VmRSS")
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return int(re.search(rf"{field}:\s+(\d+)", status.read()).group(1))
+
+
+def test_a_file_of_nonsense_keeps_the_first_errors_counts_all_in_bounded_memory(
+    coordinator62, django_capture_on_commit_callbacks, settings
+):
+    """100,000 rows × 10 bad cells: a million errors. Before the bound they were all built, stored
+    and loaded (the worker peaked at 2.8 GB on PostgreSQL); now the first UPLOAD_ERRORS_KEPT are kept,
+    every one counted by column and reason, and the process's peak resident size grows by a bound
+    independent of the number of errors."""
+    kept = settings.UPLOAD_ERRORS_KEPT = 10_000
+    sent = nonsense_file(100_000)
+    before = resident_peak_reset()
+    started = time.monotonic()
+    upload = send(coordinator62, [], file=sent, on_commit=django_capture_on_commit_callbacks)
+    seconds, growth = time.monotonic() - started, _status_kb("VmHWM") - before
+    print(f"\nnonsense file: {seconds:.1f} s, peak resident size +{growth / 1024:.0f} MB")
+    assert upload.status == UploadStatus.FAILED
+    assert (upload.rows_total, upload.rows_rejected, upload.errors_total) == (100_000, 100_000, 1_000_000)
+    assert len(upload.errors) == kept
+    assert [e["line"] for e in upload.errors[:11]] == [2] * 10 + [3], "the first ones, in line order"
+    assert upload.errors[0]["org_id"] == "62-0" and upload.errors[0]["org_name"] == "Школа 0"
+    summary = {(s["column"], s["reason"]): (s["count"], s["not_kept"]) for s in upload.errors_summary}
+    assert len(summary) == 10 and set(summary.values()) == {(100_000, 100_000 - kept // 10)}
+    assert ("Работники активные", "Не целое неотрицательное число") in summary
+    assert "1000000" in upload.message.replace("\u00a0", "").replace(" ", "")
+    # The 9 MB file is read whole; keeping the million errors took ~300 MB more in the parser alone.
+    assert growth < 150 * 1024
+
+
+def hostile_errors_upload(user, on_commit, *, nonsense_rows=0):
+    """An upload processed for real whose errors show every kind of value and organisation: «-5»
+    (a negative count), «=1+2» and «@SUM(A1)» (formulas), a row without an ID (no organisation), an
+    unregistered organisation without a name (a registry error), then ``nonsense_rows`` rows of «n/a»."""
+    if not Organisation.objects.filter(org_id="62-0").exists():
+        OrganisationFactory(org_id="62-0", name="Школа № 1")
+        OrganisationFactory(org_id="62-1", name="Лицей")
+    rows = [
+        row("62-0", staff=(100, "-5")),
+        row("62-1", staff=("=1+2", 5), municipality="@SUM(A1)", kind="@SUM(A1)"),
+        row("", name="Без ID"),
+        row("NEW-1"),
+        *(row(f"62-{i + 10}", staff=("n/a", "n/a")) for i in range(nonsense_rows)),
+    ]
+    return send(user, rows, on_commit=on_commit)

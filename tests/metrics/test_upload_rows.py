@@ -42,7 +42,7 @@ def test_usual_row_is_valid_with_its_region_week_and_organisation():
     valid, errors, registry = upload_rows_validate(
         upload=Upload(region=region("62"), week=WEEK), parsed=parsed(parsed_row(2, "62-0"))
     )
-    assert errors == []
+    assert errors.kept == [] and errors.total == 0
     [row] = valid
     assert (row.row.line, row.region_id, row.week) == (2, region("62").id, WEEK)
     assert (row.organisation.id, row.organisation.org_id) == (organisation.id, "62-0")
@@ -56,7 +56,7 @@ def test_a_row_wrong_in_every_way_gets_each_error_in_order():
         upload=Upload(region=region("62"), week=WEEK),
         parsed=parsed(parsed_row(2, "63-0", week=future, region_code="63")),
     )
-    assert [(error["line"], error["column"], error["message"]) for error in errors] == [
+    assert [(error.line, error.column, error.message) for error in errors.kept] == [
         (2, "Код региона", "Строка относится к региону 63, а файл загружается для региона 62"),
         (2, "Неделя", "Неделя ещё не наступила"),
         (2, "ID организации", "Организация зарегистрирована в регионе 63, а строка относится к региону 62"),
@@ -67,7 +67,7 @@ def test_national_row_with_an_unknown_region_and_organisation_and_no_week():
     _valid, errors, _registry = upload_rows_validate(
         upload=Upload(region=None, week=None), parsed=parsed(parsed_row(5, "NEW", region_code="99"))
     )
-    assert [(error["column"], error["value"], error["message"]) for error in errors] == [
+    assert [(error.column, error.value, error.message) for error in errors.kept] == [
         ("Код региона", "99", "Неизвестный код региона"),
         ("Неделя", "", "Не указана неделя"),
         (
@@ -84,7 +84,7 @@ def test_unknown_organisation_with_name_and_kind_is_valid_without_an_organisatio
         upload=Upload(region=region("62"), week=WEEK),
         parsed=parsed(parsed_row(2, "NEW", org_name="Школа", org_kind=OrganisationKind.SCHOOL)),
     )
-    assert errors == []
+    assert errors.total == 0
     assert [(row.row.org_id, row.organisation) for row in valid] == [("NEW", None)]
     assert registry.elsewhere == {}
 

@@ -1,4 +1,4 @@
-"""XLSX memory bounded (metrics/importers.py, _xlsx_survey): hostile workbooks — one huge string,
+"""XLSX memory bounded (metrics/importers/xlsx_bounds.py, _xlsx_survey): hostile workbooks — one huge string,
 millions of tiny ones, one long string shown in thousands of cells, forged parts — are refused or
 read in bounded memory, measured as the peak resident memory of a fresh process."""
 
@@ -232,7 +232,7 @@ def no_calamine(monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("calamine was given this workbook")
 
-    monkeypatch.setattr(importers, "_parse_xlsx_calamine", must_not_run)
+    monkeypatch.setattr(importers.xlsx, "_parse_xlsx_calamine", must_not_run)
 
 
 @pytest.fixture
@@ -315,13 +315,13 @@ def test_a_forged_far_cell_never_reaches_the_dense_reader_with_or_without_a_pref
     data = forged_far_cell(prefix)
     if prefix:
         data = data.replace(b"<worksheet " + NS, b'<worksheet xmlns:x="http://schemas.openxmlformats.org/x"')
-    assert importers._xlsx_survey(data, 20 * MB) is False
+    assert importers.xlsx_bounds._xlsx_survey(data, 20 * MB) is False
 
 
 def test_a_sheet_whose_root_hides_behind_a_long_comment_is_still_surveyed():
     data = forged_far_cell("")
     padded = data.replace(b'<?xml version="1.0" encoding="UTF-8"?><worksheet', b"<!--" + b"-" * 8000 + b"--><worksheet")
-    assert importers._xlsx_survey(padded, 20 * MB) is False
+    assert importers.xlsx_bounds._xlsx_survey(padded, 20 * MB) is False
 
 
 def test_shared_strings_declared_elsewhere_are_held_to_the_same_limits():
