@@ -68,16 +68,21 @@ def _identical_rows_message(w: "QualityWarning") -> str:
 
 def _region_swing_message(w: "QualityWarning") -> str:
     pace = w.detail[0] if w.detail else None
-    return _(
-        "Показатель региона «%(kpi)s» с этим файлом — %(new)s, неделей раньше — %(old)s "
-        "(%(delta)s п. п. за неделю; неделей раньше %(pace)s п. п.)."
-    ) % {
+    values = {
         "kpi": KpiCode(w.column).label,
         "new": _percent(w.new),
         "old": _percent(w.previous),
         "delta": _points(w.new - w.previous),
-        "pace": _points(pace) if pace is not None else "—",
     }
+    if pace is None:  # the region has no pace yet (its first weeks): say so, not «— п. п.»
+        return _(
+            "Показатель региона «%(kpi)s» с этим файлом — %(new)s, неделей раньше — %(old)s "
+            "(%(delta)s п. п. за неделю; прежнего темпа для сравнения ещё нет)."
+        ) % values
+    return _(
+        "Показатель региона «%(kpi)s» с этим файлом — %(new)s, неделей раньше — %(old)s "
+        "(%(delta)s п. п. за неделю; неделей раньше %(pace)s п. п.)."
+    ) % {**values, "pace": _points(pace)}
 
 
 _MESSAGES = {

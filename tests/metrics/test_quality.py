@@ -246,6 +246,14 @@ def test_a_region_climbing_at_its_own_pace_is_no_swing():
     assert region_swing(stalled, T) == []  # stopped mid-climb, but it did not move 15 p.p.
 
 
+def test_region_swing_says_so_when_the_region_has_no_pace_yet():
+    found = region_swing(section([row(1, staff(60))], before={1: staff(40)}), T)
+    assert "прежнего темпа для сравнения ещё нет" in found[0].message
+    assert "— п. п." not in found[0].message
+    paced = section([row(1, staff(80))], before={1: staff(40)}, pace={KpiCode.STAFF_WEEKLY_ACTIVE: 0.05})
+    assert "неделей раньше +5,0 п. п." in region_swing(paced, T)[0].message
+
+
 def test_region_swing_needs_data_in_both_weeks():
     assert region_swing(section([row(1, staff(90))]), T) == []
     no_staff = counts(staff_total=0, staff_active=0)
