@@ -18,7 +18,8 @@ urlpatterns = [
     path("api/v1/", include("sferum_migration.api_urls")),
 ]
 
-# JSON under /api/, plain pages elsewhere (used when DEBUG is off).
+# JSON under /api/, pages in the layout elsewhere (error_pages.py; 404 and 500 when DEBUG is off).
 handler400 = "sferum_migration.api.handler400"
+handler403 = "sferum_migration.api.handler403"
 handler404 = "sferum_migration.api.handler404"
 handler500 = "sferum_migration.api.handler500"
