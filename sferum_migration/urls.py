@@ -4,9 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from .middleware import role_not_required
+
+admin.site.site_header = _("Сферум → MAX: администрирование")
+admin.site.site_title = _("Сферум → MAX: администрирование")
+admin.site.index_title = _("Реестр, показатели и пользователи")
 
 urlpatterns = [
     path("", include("dashboard.urls")),
