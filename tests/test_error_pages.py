@@ -122,3 +122,16 @@ def test_the_500_page_renders_without_a_database(django_db_blocker):
         response = api.handler500(request)
     assert response.status_code == 500
     assert "Внутренняя ошибка сервера" in response.content.decode()
+
+
+def test_in_english_the_pages_are_english(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "Page not found" in text and "There is no such page" in text and "To the overview of Russia" in text
+    settings.ROOT_URLCONF = __name__
+    response = client.get("/explode/")
+    assert response.status_code == 500
+    text = response.content.decode()
+    assert "Internal server error" in text and '<html lang="en">' in text
