@@ -32,10 +32,11 @@ MIN_WIDTH, MAX_WIDTH, WIDTH_SAMPLE = 6, 60, 500
 
 
 class Percent(float):
-    """A KPI share (a fraction in [0, 1]) as the pages show it: a percentage in a spreadsheet."""
+    """A KPI share (a fraction in [0, 1]) as the pages show it (truncated, ``shown_share``): a
+    percentage in a spreadsheet, «87,8» in a CSV under a «…, %» header."""
 
     def __new__(cls, value):
-        return None if value is None else super().__new__(cls, shown_share(value))
+        return super().__new__(cls, shown_share(value))
 
 
 def neutralise(value):

@@ -130,7 +130,7 @@ def _local(moment):
 
 
 def _pct(value):
-    return Percent(value)
+    return Percent(value) if value is not None else None
 
 
 def count_headers() -> list[str]:

@@ -91,7 +91,8 @@ def handler400(request, exception=None):
 def handler403(request, exception=None):
     """A refusal outside DRF's views: JSON under /api/ (the docs and schema), a page elsewhere."""
     if _is_api(request):
-        return JsonResponse({"detail": str(exception) or _("Доступ запрещён.")}, status=403)
+        reason = str(exception) if exception is not None and str(exception) else _("Доступ запрещён.")
+        return JsonResponse({"detail": reason}, status=403)
     return error_pages.permission_denied(request, exception)
 
 

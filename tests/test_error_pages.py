@@ -1,8 +1,11 @@
 """The error pages (sferum_migration/error_pages.py): 400, 403, CSRF, 404 and 500 inside the site's
 layout with the reason and a way back, as served with DEBUG off; the 500 page without a database."""
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.urls import path
 
@@ -135,3 +138,10 @@ def test_in_english_the_pages_are_english(client, settings):
     assert response.status_code == 500
     text = response.content.decode()
     assert "Internal server error" in text and '<html lang="en">' in text
+
+
+def test_a_refusal_under_the_api_stays_json():
+    response = api.handler403(RequestFactory().get("/api/v1/regions/"), PermissionDenied("Только своему региону."))
+    assert response.status_code == 403 and response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {"detail": "Только своему региону."}
+    assert json.loads(api.handler403(RequestFactory().get("/api/v1/regions/")).content)["detail"] == "Доступ запрещён."
