@@ -1,5 +1,6 @@
 """The national-scale benchmark (DESIGN.md §7): synthetic data in a separate PostgreSQL database,
-the real import path, the physical limit (bare COPY), KPI recomputation and page server times.
+the real import path (new week and re-sent week), the physical limit (bare COPY), the data-quality
+checks, KPI recomputation, page and API server times, the tile map, and a week's digests.
 
 Run through ``python manage.py benchmark``, which re-executes itself against the benchmark
 database so the user's own data is never touched.
@@ -300,10 +301,6 @@ def page_measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
 
 def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Result]:
     """Build the dataset, then measure every figure of the performance issue."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    from metrics.services import kpi_values_rebuild, kpi_values_recompute
     from regions.choices import UserRole
     from regions.models import Region
 
@@ -322,20 +319,31 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     login_upsert(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
     regions = dict(Region.objects.values_list("id", "code"))
     organisations = data["organisations"]
-    results = []
+    results = _kpi_measures(weeks=data_weeks, repeat=repeat, full=orgs >= 50000, log=log)
+    results += _quality_measures(organisations, week=import_weeks[0], repeat=repeat, log=log)
+    results += _national_measures(organisations, regions=regions, weeks=import_weeks, repeat=repeat, log=log)
+    results += _regional_measures(organisations, week=import_weeks[-1], repeat=repeat, log=log)
+    results += _page_measures(week=import_weeks[-1], repeat=repeat, log=log)
+    results += _digest_measures(week=import_weeks[-1], repeat=repeat, log=log)
+    return results
 
-    rebuild = Result(f"Full KPI rebuild, {weeks} weeks")
+
+def _kpi_measures(*, weeks: list[date], repeat: int, full: bool, log) -> list[Result]:
+    from metrics.services import kpi_values_rebuild, kpi_values_recompute
+
+    rebuild = Result(f"Full KPI rebuild, {len(weeks)} weeks")
     log("Full rebuild …")
-    rebuild.runs = timed(kpi_values_rebuild, 1 if orgs >= 50000 else repeat)
-    results.append(rebuild)
-
+    rebuild.runs = timed(kpi_values_rebuild, 1 if full else repeat)
     week_recompute = Result("Recompute one week, whole country")
-    week_recompute.runs = timed(lambda: kpi_values_recompute(week=data_weeks[-1]), repeat)
-    results.append(week_recompute)
+    week_recompute.runs = timed(lambda: kpi_values_recompute(week=weeks[-1]), repeat)
+    return [rebuild, week_recompute]
 
+
+def _quality_measures(organisations, *, week: date, repeat: int, log) -> list[Result]:
     log("Data-quality checks …")
+    results = []
     for label, plausible in (("a plausible week", True), ("random counts, nearly every row warned", False)):
-        rows = quality_file_rows(organisations, week=import_weeks[0], seed=300, plausible=plausible)
+        rows = quality_file_rows(organisations, week=week, seed=300, plausible=plausible)
         checks = Result(f"Data-quality checks alone, national file of {len(rows)} rows, {label}")
         read = Result("  of which the history read (at most 4 queries)")
         check = Result("  of which the checks (pure Python)")
@@ -348,7 +356,10 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
             cpu.runs.append(outcome["cpu"])
         checks.note = f"{outcome['warnings']} warnings"
         results += [checks, read, check, cpu]
+    return results
 
+
+def _national_measures(organisations, *, regions: dict, weeks: list[date], repeat: int, log) -> list[Result]:
     log("National file …")
     national = Result(f"National file, {len(organisations)} rows, end to end (upload → succeeded, KPIs recomputed)")
     memory = Result("  peak memory of the importing process", unit="MB")
@@ -359,24 +370,33 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     )
     unchecked = Result("  the same import without the data-quality checks (as before issue #14)")
     unchecked_memory = Result("  its peak memory", unit="MB")
+    resent = Result("  the same week sent again (every row replaced)")
     for i in range(repeat):
         content = national_file(organisations, seed=100 + i, regions=regions)
         outcome = import_measure(
-            content=content, name="national.csv", region_code=None, week=import_weeks[2 * i + 1], quality=False
+            content=content, name="national.csv", region_code=None, week=weeks[2 * i + 1], quality=False
         )
         unchecked.runs.append(outcome["elapsed"])
         unchecked_memory.runs.append(outcome["peak_mb"])
-        outcome = import_measure(content=content, name="national.csv", region_code=None, week=import_weeks[2 * i])
+        outcome = import_measure(content=content, name="national.csv", region_code=None, week=weeks[2 * i])
         national.runs.append(outcome["elapsed"])
         memory.runs.append(outcome["peak_mb"])
         rate.runs.append(outcome["rows"] / outcome["elapsed"])
+        changed = national_file(organisations, seed=150 + i, regions=regions)
+        resent.runs.append(
+            import_measure(content=changed, name="national.csv", region_code=None, week=weeks[2 * i])["elapsed"]
+        )
         copy.runs.append(copy_measure(content))
         copy_indexed.runs.append(copy_indexed_measure(organisations, seed=100 + i))
     ratio = Result("  ratio import / bare COPY", unit="×", runs=[national.median / copy.median])
     ratio_indexed = Result(
         "  ratio import / COPY into the snapshot table", unit="×", runs=[national.median / copy_indexed.median]
     )
-    results += [national, rate, memory, unchecked, unchecked_memory, copy, ratio, copy_indexed, ratio_indexed]
+    return [national, rate, memory, resent, unchecked, unchecked_memory, copy, ratio, copy_indexed, ratio_indexed]
+
+
+def _regional_measures(organisations, *, week: date, repeat: int, log) -> list[Result]:
+    from regions.models import Region
 
     log("Regional file …")
     ryazan = Region.objects.get(code="62")
@@ -384,27 +404,94 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     target = 5000
     # Pad the region to the size of a large regional file.
     if len(regional_orgs) < target:
-        extra = dataset_extra_region_orgs(ryazan, target - len(regional_orgs))
-        regional_orgs += extra
+        regional_orgs += dataset_extra_region_orgs(ryazan, target - len(regional_orgs))
     regional = Result(f"Regional file, {len(regional_orgs)} rows, end to end")
     for i in range(repeat):
         content = national_file(regional_orgs, seed=200 + i)
-        outcome = import_measure(content=content, name="region.csv", region_code="62", week=import_weeks[-1])
+        outcome = import_measure(content=content, name="region.csv", region_code="62", week=week)
         regional.runs.append(outcome["elapsed"])
-    results.append(regional)
+    return [regional]
+
+
+PAGES = (
+    ("Federal overview page (with the tile map and what changed)", "/"),
+    ("Region page (62)", "/regions/62/"),
+    ("Reporting register page", "/reporting/"),
+    ("GET /api/v1/kpis/summary/", "/api/v1/kpis/summary/"),
+    ("GET /api/v1/reporting/", "/api/v1/reporting/"),
+    ("GET /api/v1/kpis/changes/", "/api/v1/kpis/changes/"),
+)
+
+
+def _page_measures(*, week: date, repeat: int, log) -> list[Result]:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from dashboard.charts import tilemap_figure
+    from metrics.selectors import kpi_definitions, region_map, region_refs
 
     log("Pages …")
     client = Client()
     client.force_login(get_user_model().objects.get(username="benchmark"))
-    for label, url in (
-        ("Federal overview page", "/"),
-        ("Region page (62)", "/regions/62/"),
-        ("GET /api/v1/kpis/summary/", "/api/v1/kpis/summary/"),
-    ):
+    results = []
+    for label, url in PAGES:
         runs, queries, status = page_measure(client, url, max(repeat, 5))
         note = f"{queries} queries" if status == 200 else f"HTTP {status}"
         results.append(Result(label + " (server time)", runs=runs, note=note))
+    kpi = kpi_definitions()[0]
+
+    def tile_map():
+        rows = region_map(week=week, kpi=kpi.code, target=float(kpi.target), regions=region_refs())
+        for row in rows:
+            row["url"] = f"/regions/{row['code']}/"
+        return tilemap_figure(rows=rows, kpi_name=kpi.short_name, target=float(kpi.target))
+
+    results.append(Result("  the tile map alone (its data and figure)", runs=timed(tile_map, max(repeat, 5))))
     return results
+
+
+def _digest_measures(*, week: date, repeat: int, log) -> list[Result]:
+    """Every digest of a week built and rendered (the dry run: nothing sent), for a coordinator
+    of each region and 50 ministry users."""
+    from digests.services import digests_plan
+
+    log("Digests …")
+    recipients = benchmark_recipients_create(ministry=50)
+    plan = []
+    digests = Result(f"All digests of a week built and rendered, {recipients} recipients")
+    digests.runs = timed(lambda: plan.extend(digests_plan(week=week)), repeat)
+    digests.note = f"{sum(1 for p in plan if p.action == 'send') // repeat} to send"
+    return [digests]
+
+
+def benchmark_recipients_create(*, ministry: int) -> int:
+    """A coordinator with an address for every region and ``ministry`` ministry users. Written in
+    bulk with unusable passwords: hashing 139 passwords would take longer than what is measured."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from regions.choices import UserRole
+    from regions.models import Region, UserScope
+
+    User = get_user_model()
+    regions = list(Region.objects.order_by("code"))
+    users = [
+        User(
+            username=f"bench-coordinator{r.code}",
+            email=f"coordinator{r.code}@example.org",
+            password=make_password(None),
+        )
+        for r in regions
+    ]
+    users += [
+        User(username=f"bench-ministry{n}", email=f"ministry{n}@example.org", password=make_password(None))
+        for n in range(ministry)
+    ]
+    users = User.objects.bulk_create(users)
+    scopes = [UserScope(user=u, role=UserRole.COORDINATOR, region=r) for u, r in zip(users, regions, strict=False)]
+    scopes += [UserScope(user=u, role=UserRole.MINISTRY) for u in users[len(regions) :]]
+    UserScope.objects.bulk_create(scopes)
+    return len(users)
 
 
 def dataset_extra_region_orgs(region, count: int) -> list[tuple]:

@@ -1,15 +1,16 @@
-"""The demo: municipalities, organisations, weekly snapshots since August 2025, the Samara
-roadmap and the demo logins, written in one transaction.
+"""The demo: municipalities, organisations, weekly snapshots since August 2025, when each
+region's files arrived, the Samara roadmap and the demo logins, written in one transaction.
 
 Repeatable: every demo organisation has a deterministic ``org_id`` (prefix ``DEMO-``), every
 figure is drawn from a random stream seeded by ``seed`` and that id, and a run replaces the demo
 snapshots of the weeks it covers. Fast: rows are written in bulk (COPY on PostgreSQL). The parts:
 ``demo.registry`` (municipalities, organisations), ``demo.activity`` (the weekly numbers),
-``demo.users`` (the logins).
+``demo.reporting`` (arrivals, and who has not reported the latest week), ``demo.users`` (the logins).
 """
 
 import time
-from datetime import date
+from datetime import date, datetime
+from datetime import time as time_of_day
 from typing import TextIO
 
 from django.db import transaction
@@ -17,11 +18,12 @@ from django.utils import timezone
 
 from metrics.choices import KpiCode
 from metrics.services import kpi_values_rebuild, roadmap_regional_upsert
-from regions.choices import OrganisationKind
-from regions.models import Region
+from regions.choices import OrganisationKind, UserRole
+from regions.models import Region, UserScope
 
 from .activity import demo_weeks, region_plans, snapshots_replace
 from .registry import municipalities_upsert, organisations_upsert
+from .reporting import arrivals_record, latest_week_thin
 from .users import demo_users_create
 
 PILOT_REGION_CODES = ("16", "50", "52", "62", "63", "77")
@@ -98,6 +100,8 @@ def demo_data_seed(
         say(f"organisations: {len(organisations)}")
         snapshots = snapshots_replace(organisations=organisations, plans=plans, weeks=weeks, seed=seed, say=say)
         say(f"snapshots: {snapshots} over {len(weeks)} weeks")
+        if weeks:
+            snapshots -= latest_week_thin(regions=regions, week=weeks[-1], seed=seed)
         samara = Region.objects.get(code=SAMARA_ROADMAP["region"])
         roadmap_regional_upsert(
             region=samara,
@@ -106,7 +110,11 @@ def demo_data_seed(
             stages=SAMARA_ROADMAP["stages"],
         )
         users = demo_users_create(regions=regions)
-        say(f"roadmap of region 63 and {len(users)} users; computing KPI values")
+        coordinators = dict(UserScope.objects.filter(role=UserRole.COORDINATOR).values_list("region_id", "user_id"))
+        # The demo stands at the start of `until` (never later than now): no file arrives after it.
+        as_of = min(timezone.now(), timezone.make_aware(datetime.combine(until, time_of_day.min)))
+        arrived = arrivals_record(regions=regions, weeks=weeks, seed=seed, users_by_region=coordinators, as_of=as_of)
+        say(f"roadmap of region 63, {len(users)} users, {arrived} region-weeks' arrivals; computing KPI values")
         # Inside the same transaction: the demo appears whole or not at all, and SQLite
         # commits once instead of once per week.
         kpi_rows = kpi_values_rebuild()

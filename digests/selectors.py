@@ -73,58 +73,9 @@ def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
     definitions = kpi_definitions()
     regions = list(Region.objects.select_related("federal_district").order_by("code"))
 
-    values: dict[tuple[str, int], dict] = {}
-    for scope, scope_id, kpi, row_week, value, met in (
-        KpiValue.objects.filter(
-            scope__in=[ScopeType.REGION, ScopeType.COUNTRY], kind=ALL_KINDS, week__in=[week, previous_week]
-        )
-        .order_by()
-        .values_list("scope", "scope_id", "kpi", "week", "value", "met")
-    ):
-        entry = values.setdefault((scope, scope_id), {}).setdefault(kpi, {})
-        entry["value" if row_week == week else "previous"] = value
-        if row_week == week:
-            entry["met"] = met
-    states: dict[tuple[str, int], dict] = {}
-    for row in (
-        ScheduleState.objects.filter(scope__in=[ScopeType.REGION, ScopeType.COUNTRY], week__in=[week, previous_week])
-        .order_by()
-        .values(
-            "scope",
-            "scope_id",
-            "week",
-            "status",
-            "status_since",
-            "blocking_detail",
-            "stages",
-            "kpis",
-            "orgs_reported",
-            "orgs_total",
-        )
-    ):
-        states.setdefault((row["scope"], row["scope_id"]), {})["now" if row["week"] == week else "before"] = row
-    reporting = {
-        row.region_id: Reporting(
-            status=row.status,
-            orgs_reported=row.orgs_reported,
-            orgs_total=row.orgs_total,
-            first_upload_at=row.first_upload_at,
-            last_upload_at=row.last_upload_at,
-            complete_at=row.complete_at,
-        )
-        for row in RegionReporting.objects.filter(week=week)
-        .order_by()
-        .values_list(
-            "region_id",
-            "status",
-            "orgs_reported",
-            "orgs_total",
-            "first_upload_at",
-            "last_upload_at",
-            "complete_at",
-            named=True,
-        )
-    }
+    values = _kpi_values(week, previous_week)
+    states = _schedule_states(week, previous_week)
+    reporting = _reporting(week)
     warnings = warning_counts(week=week)
 
     def readings(key) -> dict[str, KpiReading]:
@@ -189,6 +140,72 @@ def digest_data(*, week: date, now: datetime | None = None) -> DigestData:
     )
     data.ranks.update(district_ranks(data))
     return data
+
+
+def _kpi_values(week: date, previous_week: date) -> dict[tuple[str, int], dict]:
+    """(scope, scope_id) → KPI code → {value, previous, met} of the regions and the country."""
+    values: dict[tuple[str, int], dict] = {}
+    for scope, scope_id, kpi, row_week, value, met in (
+        KpiValue.objects.filter(
+            scope__in=[ScopeType.REGION, ScopeType.COUNTRY], kind=ALL_KINDS, week__in=[week, previous_week]
+        )
+        .order_by()
+        .values_list("scope", "scope_id", "kpi", "week", "value", "met")
+    ):
+        entry = values.setdefault((scope, scope_id), {}).setdefault(kpi, {})
+        entry["value" if row_week == week else "previous"] = value
+        if row_week == week:
+            entry["met"] = met
+    return values
+
+
+def _schedule_states(week: date, previous_week: date) -> dict[tuple[str, int], dict]:
+    """(scope, scope_id) → {"now": state row, "before": last week's} of the regions and the country."""
+    states: dict[tuple[str, int], dict] = {}
+    for row in (
+        ScheduleState.objects.filter(scope__in=[ScopeType.REGION, ScopeType.COUNTRY], week__in=[week, previous_week])
+        .order_by()
+        .values(
+            "scope",
+            "scope_id",
+            "week",
+            "status",
+            "status_since",
+            "blocking_detail",
+            "stages",
+            "kpis",
+            "orgs_reported",
+            "orgs_total",
+        )
+    ):
+        states.setdefault((row["scope"], row["scope_id"]), {})["now" if row["week"] == week else "before"] = row
+    return states
+
+
+def _reporting(week: date) -> dict[int, Reporting]:
+    """region id → its reporting in the week."""
+    return {
+        row.region_id: Reporting(
+            status=row.status,
+            orgs_reported=row.orgs_reported,
+            orgs_total=row.orgs_total,
+            first_upload_at=row.first_upload_at,
+            last_upload_at=row.last_upload_at,
+            complete_at=row.complete_at,
+        )
+        for row in RegionReporting.objects.filter(week=week)
+        .order_by()
+        .values_list(
+            "region_id",
+            "status",
+            "orgs_reported",
+            "orgs_total",
+            "first_upload_at",
+            "last_upload_at",
+            "complete_at",
+            named=True,
+        )
+    }
 
 
 def digest_recipients() -> list[dict]:

@@ -6,7 +6,9 @@ body, so neither module imports the other at load time."""
 from celery import shared_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=3)
+# No Celery retries: upload_process retries a lost database itself, and a lost worker's upload is
+# queued again by uploads_requeue_stuck.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def upload_process_task(upload_id: int) -> None:
     from .services import upload_process
 

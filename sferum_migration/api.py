@@ -2,6 +2,9 @@
 
 Imported by DRF's settings while rest_framework itself loads: nothing here may import its views' modules."""
 
+import logging
+import sys
+
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -13,7 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import error_pages
-from .exceptions import ApplicationError, is_permission_refusal
+from .exceptions import ApplicationError, ServiceUnavailable, is_permission_refusal, new_error_id
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -69,9 +74,14 @@ def exception_handler(exc, context):
 
 
 def _api_exception(error: ApplicationError) -> exceptions.APIException:
-    """A refused permission is a 403, any other refusal a 400; either body is ``{"detail": message}``."""
+    """A refused permission is a 403, a service out of order a 503, any other refusal a 400; the body
+    is ``{"detail": message}``."""
     if is_permission_refusal(error):
         return exceptions.PermissionDenied(error.message, code=error.code)
+    if isinstance(error, ServiceUnavailable):
+        unavailable = exceptions.APIException(error.message, code=error.code)
+        unavailable.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return unavailable
     return exceptions.ValidationError({"detail": error.message}, code=error.code)
 
 
@@ -104,7 +114,11 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
-    """An unexpected error under /api/ answers JSON; elsewhere a page that needs no database."""
+    """An unexpected error: the user gets an error id (JSON under /api/, a page elsewhere that needs
+    no database), the log gets the same id with the traceback."""
+    error_id = new_error_id()
+    logger.error("Internal server error [error %s] on %s", error_id, request.path, exc_info=sys.exc_info())
+    message = _("Внутренняя ошибка сервера. Код ошибки: %(id)s. Сообщите его администратору.") % {"id": error_id}
     if _is_api(request):
-        return JsonResponse({"detail": _("Внутренняя ошибка сервера.")}, status=500)
-    return error_pages.server_error(request)
+        return JsonResponse({"detail": message, "error_id": error_id}, status=500)
+    return error_pages.server_error(request, message)

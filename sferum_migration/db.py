@@ -6,8 +6,12 @@ import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+# The database went away under a connection (restart, failover, a terminated backend, a network
+# cut): worth trying again on a new connection, unlike an error in what was asked of it.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def is_postgresql() -> bool:
@@ -39,6 +43,62 @@ def advisory_xact_lock(*parts, shared: bool = False) -> None:
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(hashtextextended(%s, 0))", [key])
+
+
+def _advisory_key(parts) -> str:
+    return ":".join(str(part) for part in parts)
+
+
+@contextmanager
+def advisory_session_lock(*parts) -> Iterator[bool]:
+    """Try to take a session-level advisory lock on the current connection for the block; yields
+    whether it was taken (another session holds it: False, at once, without waiting).
+
+    Held by the connection, not by a transaction: it lasts across the block's transactions and
+    disappears the moment that connection dies, so another session sees at once (see
+    ``advisory_locks_held``) whether its holder is alive. SQLite: always taken (one process).
+    """
+    if not is_postgresql():
+        yield True
+        return
+    key = _advisory_key(parts)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        taken = cursor.fetchone()[0]
+    try:
+        yield taken
+    finally:
+        if taken:
+            _advisory_unlock(key)
+
+
+def _advisory_unlock(key: str) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+    except DatabaseError:
+        pass  # the connection is gone, and its locks with it
+
+
+def advisory_locks_held(keys: dict) -> set:
+    """Which of ``keys`` ({anything: parts tuple}) some session holds as an advisory lock on this
+    database now (``pg_locks`` lists the whole server's), read without taking any: a try-and-release
+    would refuse a holder starting at that moment. SQLite: none."""
+    if not is_postgresql() or not keys:
+        return set()
+    names = {_advisory_key(parts): key for key, parts in keys.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT k.name FROM unnest(%s::text[]) AS k(name)
+               WHERE EXISTS (
+                   SELECT 1 FROM pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(k.name, 0)
+               )""",
+            [list(names)],
+        )
+        return {names[name] for (name,) in cursor.fetchall()}
 
 
 def _copy_escaped(text: str) -> str:

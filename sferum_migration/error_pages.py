@@ -70,9 +70,10 @@ def page_not_found(request, exception=None):
     )
 
 
-def server_error(request):
-    """500 from a template that needs neither the request nor the database."""
-    return HttpResponseServerError(loader.get_template("errors/500.html").render())
+def server_error(request, message: str = ""):
+    """500 from a template that needs neither the request nor the database (a page that failed may
+    have failed in what its context needs); ``message`` carries the error id the log has too."""
+    return HttpResponseServerError(loader.render_to_string("errors/500.html", {"message": message}))
 
 
 @requires_csrf_token

@@ -2,6 +2,7 @@
 layout with the reason and a way back, as served with DEBUG off; the 500 page without a database."""
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -137,7 +138,7 @@ def test_in_english_the_pages_are_english(client, settings):
     response = client.get("/explode/")
     assert response.status_code == 500
     text = response.content.decode()
-    assert "Internal server error" in text and '<html lang="en">' in text
+    assert "Internal server error" in text and '<html lang="en">' in text and "Error code:" in text
 
 
 def test_a_refusal_under_the_api_stays_json():
@@ -145,3 +146,10 @@ def test_a_refusal_under_the_api_stays_json():
     assert response.status_code == 403 and response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {"detail": "Только своему региону."}
     assert json.loads(api.handler403(RequestFactory().get("/api/v1/regions/")).content)["detail"] == "Доступ запрещён."
+
+
+def test_the_500_page_gives_the_error_id_the_log_has(settings, client, caplog):
+    settings.ROOT_URLCONF = __name__
+    text = client.get("/explode/").content.decode()
+    [error_id] = re.findall(r'id="error-id">[^<]*Код ошибки: ([0-9a-f]{8})\.', text)
+    assert any(error_id in record.getMessage() for record in caplog.records)

@@ -3,6 +3,7 @@ recompute) in one transaction, and the outcome the uploader reads."""
 
 import hashlib
 import logging
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,8 +15,15 @@ from django.utils.translation import gettext as _
 
 from regions.models import Region
 from regions.selectors import user_can_upload
-from sferum_migration.db import advisory_xact_lock, is_postgresql, separate_connection
-from sferum_migration.exceptions import ApplicationError
+from sferum_migration.db import (
+    TRANSIENT_DATABASE_ERRORS,
+    advisory_locks_held,
+    advisory_session_lock,
+    advisory_xact_lock,
+    is_postgresql,
+    separate_connection,
+)
+from sferum_migration.exceptions import ApplicationError, ServiceUnavailable, new_error_id
 
 from ..choices import UploadMode, UploadStatus
 from ..constants import FINAL_UPLOAD_STATUSES
@@ -37,6 +45,9 @@ from .snapshots import (
 from .upload_rows import upload_rows_validate
 
 logger = logging.getLogger(__name__)
+
+# Held by the connection that processes an upload, for as long as it does: the sweeper reads it.
+PROCESSOR_LOCK = "upload-processor"
 
 
 class UploadRefused(ApplicationError):
@@ -92,11 +103,42 @@ def upload_create(
     file.seek(0)
     upload.sha256 = digest.hexdigest()
     upload.queued_at = timezone.now()
-    with transaction.atomic():
-        upload.file.save(original_name, file, save=False)
-        upload.save()
-        transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
+    written = None
+    try:
+        with transaction.atomic():
+            # The row first: a file is written only when its row can be recorded, and a file that
+            # cannot be written takes its row back with it.
+            upload.save()
+            written = upload.file.name = _upload_file_write(upload, file, original_name)
+            upload.save(update_fields=["file"])
+            transaction.on_commit(lambda: upload_enqueue(upload_id=upload.id))
+    except DatabaseError:
+        if written:  # the row could not be kept after all: neither is its file
+            upload.file.storage.delete(written)
+        raise
     return upload
+
+
+def _upload_file_write(upload: Upload, file, original_name: str) -> str:
+    """Store the file as sent; the disk full or the folder unwritable leaves no fragment behind and
+    tells the uploader so (the caller's transaction takes the row back)."""
+    field = upload.file.field
+    name = field.generate_filename(upload, original_name)  # a fresh random name: nobody else's file
+    storage = upload.file.storage
+    try:
+        return storage.save(name, file, max_length=field.max_length)
+    except OSError as error:
+        logger.exception("Upload file %s not written (%s)", name, error.strerror or error)
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("Fragment of upload file %s not removed", name)
+        raise ServiceUnavailable(
+            _(
+                "Файл не сохранён: на сервере не удалось записать файл (нет места или нет доступа). "
+                "Ничего не изменено. Попробуйте позже или сообщите администратору."
+            ),
+        ) from error
 
 
 def upload_enqueue(*, upload_id: int) -> bool:
@@ -111,22 +153,37 @@ def upload_enqueue(*, upload_id: int) -> bool:
 
 
 def uploads_requeue_stuck(*, older_than_seconds: int | None = None) -> list[int]:
-    """Queue again the uploads still `queued`, or left `processing` by a lost worker, for too long."""
+    """Queue again the uploads still `queued` for too long, and those left `processing` by a lost
+    worker or a lost database connection.
+
+    A worker lost with its machine leaves its upload `processing` and its message unacknowledged
+    until the broker's visibility timeout (an hour). On PostgreSQL the processor's connection holds
+    a session lock on the upload (``upload_process``), gone the moment that connection is: an
+    upload `processing` whose lock nobody holds has no processor, and is queued again at once; one
+    whose lock is held is left to its processor. SQLite has no such lock: an age decides there.
+    """
     age = older_than_seconds if older_than_seconds is not None else settings.UPLOAD_REQUEUE_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=age)
-    # A worker lost with its machine leaves the upload `processing`; the broker gives the message
-    # back only after its visibility timeout, so the sweeper does it after the same time.
-    stale = timezone.now() - timedelta(seconds=settings.UPLOAD_STALE_PROCESSING_SECONDS)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=age)
+    lost = Q(status=UploadStatus.PROCESSING)
+    if not is_postgresql():
+        lost &= Q(started_at__lt=now - timedelta(seconds=settings.UPLOAD_STALE_PROCESSING_SECONDS))
     with transaction.atomic():
-        stuck = list(
+        # SKIP LOCKED also passes by an upload whose import transaction is open (FOR KEY SHARE).
+        candidates = list(
             Upload.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status=UploadStatus.QUEUED, queued_at__lt=cutoff)
-                | Q(status=UploadStatus.PROCESSING, started_at__lt=stale)
-            )
-            .values_list("id", flat=True)[:500]
+            .filter(Q(status=UploadStatus.QUEUED, queued_at__lt=cutoff) | lost)
+            .order_by("id")
+            .values_list("id", "status")[:500]
         )
-        Upload.objects.filter(id__in=stuck).update(queued_at=timezone.now())
+        processing = [upload_id for upload_id, status in candidates if status == UploadStatus.PROCESSING]
+        alive = advisory_locks_held({upload_id: (PROCESSOR_LOCK, upload_id) for upload_id in processing})
+        stuck = [upload_id for upload_id, _status in candidates if upload_id not in alive]
+        # Back to `queued`: the page tells the truth, and the next sweep waits for the queued age
+        # rather than queueing it again while its message waits behind a long import.
+        Upload.objects.filter(id__in=stuck).update(status=UploadStatus.QUEUED, queued_at=now, progress=0)
+    if stuck:
+        logger.warning("Uploads queued again by the sweeper: %s", stuck)
     return [upload_id for upload_id in stuck if upload_enqueue(upload_id=upload_id)]
 
 
@@ -155,8 +212,64 @@ def _progress(upload_id: int, percent: int) -> None:
 
 
 def upload_process(*, upload_id: int) -> Upload:
-    """Import one upload. Safe to run twice: a finished upload is left as it is, and the
-    import itself is one transaction, so a run killed half-way leaves nothing behind."""
+    """Import one upload. Safe to run twice: a finished upload is left as it is, a run that finds
+    another one processing it leaves it to that one, and the import itself is one transaction, so
+    a run killed half-way leaves nothing behind.
+
+    The database lost under the import (a restart, a failover, a cut connection) is tried again on
+    a new connection after each pause of ``UPLOAD_DB_RETRY_DELAYS``; after the last, the upload is
+    marked failed through a new connection (the lost one cannot write it)."""
+    delays = tuple(settings.UPLOAD_DB_RETRY_DELAYS)
+    for retry, delay in enumerate((*delays, None)):
+        try:
+            return _upload_process_once(upload_id)
+        except TRANSIENT_DATABASE_ERRORS:
+            # Not ours to start again: a caller's transaction; or SQLite, where this runs inline in
+            # a request and such an error is no lost server.
+            if connection.in_atomic_block or not is_postgresql():
+                raise
+            # The connection is broken: a new one is opened by the next query.
+            connection.close()
+            if delay is None:
+                error_id = new_error_id()
+                logger.exception(
+                    "Upload %s failed: the database stayed unavailable after %s retries [error %s]",
+                    upload_id,
+                    len(delays),
+                    error_id,
+                )
+                _upload_fail(
+                    upload_id,
+                    _(
+                        "База данных была недоступна, файл не обработан, данные не изменены. "
+                        "Загрузите файл ещё раз позже. Код ошибки: %(id)s."
+                    )
+                    % {"id": error_id},
+                )
+                return Upload.objects.get(id=upload_id)
+            logger.warning(
+                "Upload %s: database connection lost, retry %s of %s in %s s",
+                upload_id,
+                retry + 1,
+                len(delays),
+                delay,
+                exc_info=True,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _upload_process_once(upload_id: int) -> Upload:
+    # The lock lives as long as this connection: the sweeper reads it to know the upload has a
+    # processor. Not taken: another run is processing the upload now and will finish it.
+    with advisory_session_lock(PROCESSOR_LOCK, upload_id) as taken:
+        if not taken:
+            logger.info("Upload %s is being processed by another run: left to it", upload_id)
+            return Upload.objects.get(id=upload_id)
+        return _upload_process_locked(upload_id)
+
+
+def _upload_process_locked(upload_id: int) -> Upload:
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(id=upload_id)
         if upload.status in FINAL_UPLOAD_STATUSES:
@@ -177,10 +290,18 @@ def upload_process(*, upload_id: int) -> Upload:
     except FileRejected as rejected:
         _upload_fail(upload_id, rejected.message)
     except Exception as error:
-        logger.exception("Upload %s failed", upload_id)
+        if isinstance(error, TRANSIENT_DATABASE_ERRORS) and is_postgresql():
+            raise  # upload_process tries again on a new connection
+        # The technical text is for the log; the uploader reads an id that finds it there.
+        error_id = new_error_id()
+        logger.exception("Upload %s failed on an internal error [error %s]", upload_id, error_id)
         _upload_fail(
             upload_id,
-            _("Загрузка прервана из-за внутренней ошибки, данные не изменены: %(error)s") % {"error": str(error)[:500]},
+            _(
+                "Внутренняя ошибка при обработке файла, данные не изменены. Код ошибки: %(id)s. "
+                "Сообщите его администратору."
+            )
+            % {"id": error_id},
         )
     return Upload.objects.get(id=upload_id)
 

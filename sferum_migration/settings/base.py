@@ -180,8 +180,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # An upload still `queued` this long after creation is queued again by the sweeper.
 UPLOAD_REQUEUE_AFTER_SECONDS = env.int("UPLOAD_REQUEUE_AFTER_SECONDS", default=120)
-# An upload `processing` this long lost its worker: as long as the broker's visibility timeout.
+# PostgreSQL: an upload `processing` whose processor's connection holds no lock lost its worker and
+# is queued again at the next sweep. SQLite (jobs inline) has no such lock: there an upload
+# `processing` this long is taken as lost.
 UPLOAD_STALE_PROCESSING_SECONDS = env.int("UPLOAD_STALE_PROCESSING_SECONDS", default=3600)
+# The database lost mid-import (restart, failover): the import is tried again after each of these
+# pauses, in seconds, before the upload is marked failed; far below the broker's visibility timeout.
+UPLOAD_DB_RETRY_DELAYS = tuple(env.list("UPLOAD_DB_RETRY_DELAYS", cast=int, default=[2, 4, 8, 16]))
 
 # The reporting cycle (DESIGN.md §4.2): a week's figures are due on this weekday of the next week
 # (0 = Monday) at this time, Moscow; until then the week is open and its figures provisional.

@@ -1,6 +1,8 @@
 """What every call shares (sferum_migration/api.py): JSON errors, also for unknown addresses and
 server errors under /api/, and the page size."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -11,6 +13,7 @@ from metrics.services import UploadRefused
 from sferum_migration import api
 from sferum_migration.exceptions import ApplicationError, PermissionRefused
 from sferum_migration.urls import urlpatterns as project_urlpatterns
+from tests.storages import disk_full, files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -39,22 +42,36 @@ def test_unknown_page_address_keeps_the_html_404(ministry_user):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_a_server_error_under_api_is_500_json(settings, ministry_user):
+def logged_with_id(caplog, error_id):
+    [record] = [r for r in caplog.records if r.name == "sferum_migration.api" and error_id in r.getMessage()]
+    assert record.exc_info and str(record.exc_info[1]) == "boom"
+
+
+def test_a_server_error_under_api_is_500_json_with_an_error_id_the_log_has(settings, ministry_user, caplog):
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
     client.force_login(ministry_user)
     response = client.get("/api/v1/explode/")
     assert response.status_code == 500
-    assert response.json()["detail"]
+    body = response.json()
+    assert re.fullmatch(r"[0-9a-f]{8}", body["error_id"])
+    assert body["detail"] == (
+        f"Внутренняя ошибка сервера. Код ошибки: {body['error_id']}. Сообщите его администратору."
+    )
+    logged_with_id(caplog, body["error_id"])
 
 
-def test_a_server_error_of_a_page_keeps_the_html_500(settings, ministry_user):
+def test_a_server_error_of_a_page_is_an_html_500_with_an_error_id_the_log_has(settings, ministry_user, caplog):
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
     client.force_login(ministry_user)
     response = client.get("/explode/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    [error_id] = re.findall(r"Код ошибки: ([0-9a-f]{8})\. Сообщите его администратору\.", page)
+    assert "boom" not in page and "RuntimeError" not in page
+    logged_with_id(caplog, error_id)
 
 
 def test_a_body_over_the_size_limit_is_413_json(token_client, ministry_user, settings):
@@ -86,6 +103,18 @@ def test_an_application_error_is_mapped_once_403_for_permission_else_400(
     assert response.status_code == status
     assert response.json() == body
     assert not Upload.objects.exists()
+
+
+def test_a_full_disk_at_upload_is_503_with_a_russian_detail_and_leaves_no_file(
+    token_client, coordinator62, settings, tmp_path
+):
+    disk_full(settings, tmp_path)
+    data = {"file": SimpleUploadedFile("week.csv", b"org_id;x\n" * 1000), "region": "62"}
+    response = token_client(coordinator62).post("/api/v1/uploads/", data, format="multipart")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Файл не сохранён: на сервере не удалось записать файл")
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []
 
 
 def test_malformed_json_is_400_json():

@@ -16,6 +16,7 @@ from metrics.models import Upload
 from metrics.services import UploadRefused, kpi_values_rebuild
 from regions.models import Municipality, Organisation, Region
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory, region
+from tests.storages import disk_full, files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +182,17 @@ def test_a_refused_upload_is_a_message_on_the_form_or_a_403(client, coordinator6
     if status == 200:
         assert error.message in response.content.decode()
     assert not Upload.objects.exists()
+
+
+def test_a_full_disk_at_upload_is_a_message_on_the_form_and_leaves_no_file(client, coordinator62, settings, tmp_path):
+    disk_full(settings, tmp_path)
+    client.force_login(coordinator62)
+    data = {"file": SimpleUploadedFile("week.csv", b"org_id;x\n" * 1000), "region": region("62").pk, "mode": "atomic"}
+    response = client.post("/uploads/", data)
+    assert response.status_code == 200
+    assert "Файл не сохранён: на сервере не удалось записать файл" in response.content.decode()
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []
 
 
 def test_unknown_objects_are_404(client, ministry_user, data):

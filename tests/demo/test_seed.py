@@ -1,17 +1,23 @@
 """seed_demo: a complete, consistent, repeatable demo dataset (demo.seed)."""
 
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
 from demo.activity import demo_weeks
 from demo.constants import DEMO_ORG_PREFIX
+from demo.reporting import latest_week_gaps
 from demo.users import DEMO_USERS
-from metrics.models import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS, KpiValue, StageTarget, WeeklySnapshot
+from metrics.choices import ReportingStatus
+from metrics.models import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS, KpiValue, RegionReporting, StageTarget, WeeklySnapshot
+from metrics.reporting import ReportingCycle
 from regions.choices import OrganisationKind, UserRole
 from regions.models import Municipality, Organisation, Region, Roadmap, RoadmapStage, UserScope
 
@@ -91,6 +97,41 @@ def test_seed_demo_snapshots_obey_the_rules_and_feed_the_kpis():
     for kpi in ("staff_weekly_active", "learners_weekly_active", "officials_active", "max_only_share"):
         assert country[(kpi, last)] > country[(kpi, first)] + 0.3
     assert country[("staff_weekly_active", last)] > 0.6
+
+
+@pytest.mark.django_db
+def test_seed_demo_records_when_each_region_reported_and_who_has_not():
+    """Arrivals follow the reporting cycle: most region-weeks on time, a few late, never every
+    region late; in the latest week three regions sent nothing and two only part of a file."""
+    seed_demo(f"--until={UNTIL}")
+
+    weeks = demo_weeks(until=date(2025, 12, 1))
+    missing, partial = latest_week_gaps(regions=list(Region.objects.all()), seed=2025)
+    assert len(missing) == 3 and "62" in partial and len(partial) == 2
+    latest = {row.region.code: row for row in RegionReporting.objects.filter(week=weeks[-1]).select_related("region")}
+    assert len(latest) == 89
+    assert {code for code, row in latest.items() if row.status == ReportingStatus.MISSING} == missing
+    assert {code for code, row in latest.items() if row.status == ReportingStatus.PARTIAL} == partial
+    assert latest["62"].orgs_reported < latest["62"].orgs_total
+    cycle = ReportingCycle.from_settings()
+    for week in weeks:
+        rows = RegionReporting.objects.filter(week=week).exclude(status=ReportingStatus.MISSING)
+        statuses = Counter(rows.values_list("status", flat=True))
+        assert statuses[ReportingStatus.ON_TIME] > 0.7 * sum(statuses.values()), (week, statuses)
+        for row in rows.filter(status=ReportingStatus.ON_TIME):
+            assert row.complete_at <= cycle.deadline(week)
+        for row in rows.filter(status=ReportingStatus.LATE):
+            assert row.complete_at > cycle.deadline(week)
+    # No file arrives after the moment the demo stands at: the start of --until, also when an
+    # earlier run stood later.
+    seed_demo("--until=2025-11-26")
+    as_of = datetime(2025, 11, 26, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    assert RegionReporting.objects.filter(week=weeks[-2]).exists()
+    rewritten = RegionReporting.objects.filter(week__lte=weeks[-2])
+    assert not rewritten.filter(last_upload_at__gt=as_of).exists()
+    assert not rewritten.filter(complete_at__gt=as_of).exists()
+    # The coordinator of 62 is who sent 62's files.
+    assert RegionReporting.objects.filter(region__code="62").last().last_uploaded_by.username == "coordinator62"
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 """Uploads end to end through the services: kept as sent, validated against the registry and
 scope, written all-or-nothing, replaced idempotently, KPIs recomputed."""
 
+import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,10 +14,13 @@ from metrics.choices import KpiCode, ScopeType, UploadMode, UploadStatus
 from metrics.constants import ALL_KINDS
 from metrics.models import KpiValue, Upload, WeeklySnapshot
 from metrics.services import UploadRefused, upload_create, upload_process, uploads_requeue_stuck
+from metrics.services.uploads import PROCESSOR_LOCK
 from regions.choices import OrganisationKind
 from regions.models import Municipality, Organisation
-from sferum_migration.db import separate_connection
+from sferum_migration.db import advisory_session_lock, separate_connection
+from sferum_migration.exceptions import ServiceUnavailable
 from tests.factories import WEEK, OrganisationFactory, region
+from tests.storages import disk_full, files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -364,6 +369,56 @@ def test_fresh_queued_upload_is_left_alone(coordinator62, orgs, django_capture_o
     assert uploads_requeue_stuck() == []
 
 
+def processing(user, capture, *, started_ago):
+    """An upload a worker claimed ``started_ago`` and has not finished."""
+    with capture(execute=False):
+        upload = upload_create(user=user, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
+    Upload.objects.filter(id=upload.id).update(
+        status=UploadStatus.PROCESSING, started_at=timezone.now() - started_ago, progress=55, attempts=1
+    )
+    return upload
+
+
+@pytest.fixture
+def queued_here(monkeypatch):
+    """What the sweeper queues, recorded instead of run inline."""
+    from metrics.services import uploads
+
+    queued = []
+    monkeypatch.setattr(uploads, "upload_enqueue", lambda upload_id: queued.append(upload_id) or True)
+    return queued
+
+
+@pytest.mark.postgresql
+def test_processing_upload_is_left_while_its_processor_lives_and_queued_again_once_it_is_gone(
+    coordinator62, orgs, queued_here, django_capture_on_commit_callbacks
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the processor's session lock is PostgreSQL's (CI's second pass runs this)")
+    upload = processing(coordinator62, django_capture_on_commit_callbacks, started_ago=timedelta(hours=5))
+    with advisory_session_lock(PROCESSOR_LOCK, upload.id) as taken:  # its processor, alive however long
+        assert taken
+        assert uploads_requeue_stuck() == []
+    # The processor's connection gone (its lock with it): queued again at the next sweep, not in an hour.
+    fresh = processing(coordinator62, django_capture_on_commit_callbacks, started_ago=timedelta(seconds=5))
+    assert uploads_requeue_stuck() == [upload.id, fresh.id] == queued_here
+    upload.refresh_from_db()
+    assert (upload.status, upload.progress) == (UploadStatus.QUEUED, 0)
+    assert uploads_requeue_stuck() == []  # queued just now: the next sweeps wait for the queued age
+
+
+def test_on_sqlite_a_processing_upload_is_taken_as_lost_only_after_its_age(
+    coordinator62, orgs, queued_here, settings, django_capture_on_commit_callbacks
+):
+    if connection.vendor == "postgresql":
+        pytest.skip("the embedded database's rule: it has no session lock")
+    settings.UPLOAD_STALE_PROCESSING_SECONDS = 3600
+    recent = processing(coordinator62, django_capture_on_commit_callbacks, started_ago=timedelta(minutes=10))
+    old = processing(coordinator62, django_capture_on_commit_callbacks, started_ago=timedelta(hours=2))
+    assert uploads_requeue_stuck() == [old.id] == queued_here
+    assert Upload.objects.get(id=recent.id).status == UploadStatus.PROCESSING
+
+
 def test_older_upload_processed_last_does_not_overwrite_newer_values(
     coordinator62, orgs, django_capture_on_commit_callbacks
 ):
@@ -417,7 +472,8 @@ def test_while_the_import_runs_others_see_its_progress_and_the_sweeper_passes_it
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatch):
-    """Its message delivered twice: both runs parse, then the later finds the import done."""
+    """Its message delivered twice: the second run, finding the first processing it, leaves it alone
+    at once (no second claim, no second parse); the first imports it."""
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections writing at once")
     import threading
@@ -430,13 +486,15 @@ def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatc
     upload = upload_create(
         user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
     )
-    both_parsed = threading.Barrier(2, timeout=30)
+    first_parsed, second_done = threading.Event(), threading.Event()
     parse, import_ = uploads._upload_parse, uploads._upload_import
-    imports = []
+    parses, imports = [], []
 
     def parse_then_wait(upload):
+        parses.append(upload.id)
         parsed = parse(upload)
-        both_parsed.wait()
+        first_parsed.set()
+        assert second_done.wait(30)
         return parsed
 
     def count_import(upload, parsed):
@@ -445,23 +503,30 @@ def test_two_runs_of_one_upload_at_once_import_it_once(coordinator62, monkeypatc
 
     monkeypatch.setattr(uploads, "_upload_parse", parse_then_wait)
     monkeypatch.setattr(uploads, "_upload_import", count_import)
-    results = []
+    results = {}
 
-    def run():
+    def run(name, after=None, then=None):
         try:
-            results.append(upload_process(upload_id=upload.id).status)
+            if after:
+                assert after.wait(30)
+            results[name] = upload_process(upload_id=upload.id).status
+            if then:
+                then.set()
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [
+        threading.Thread(target=run, args=("first",)),
+        threading.Thread(target=run, args=("second", first_parsed, second_done)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert results == [UploadStatus.SUCCEEDED, UploadStatus.SUCCEEDED]
-    assert imports == [upload.id]
+    assert results == {"second": UploadStatus.PROCESSING, "first": UploadStatus.SUCCEEDED}
+    assert (parses, imports) == ([upload.id], [upload.id])
     upload.refresh_from_db()
-    assert (upload.attempts, upload.diff["new"], WeeklySnapshot.objects.count()) == (2, 3, 3)
+    assert (upload.attempts, upload.diff["new"], WeeklySnapshot.objects.count()) == (1, 3, 3)
 
 
 TRIGGERS = {
@@ -509,3 +574,67 @@ def test_uploaded_file_is_stored_under_a_generated_name_and_never_served(
     client.force_login(coordinator62)
     for url in (f"/media/{name}", f"/{name}", f"/static/{name}"):
         assert client.get(url).status_code == 404
+
+
+def test_an_internal_error_shows_the_uploader_an_error_id_and_logs_the_text(
+    coordinator62, django_capture_on_commit_callbacks, caplog
+):
+    """The database's own error text stays in the log, under the id the uploader is given."""
+    from django.db import connection
+
+    for i in range(3):
+        OrganisationFactory(org_id=f"62-{i}")
+    with connection.cursor() as cursor:
+        for statement in TRIGGERS[connection.vendor]:
+            cursor.execute(statement)
+    with caplog.at_level(logging.ERROR, logger="metrics.services.uploads"):
+        upload = send(coordinator62, [row("62-0", staff=(777777, 1))], on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED
+    found = re.fullmatch(
+        r"Внутренняя ошибка при обработке файла, данные не изменены\. Код ошибки: ([0-9a-f]{8})\. "
+        r"Сообщите его администратору\.",
+        upload.message,
+    )
+    assert found, upload.message
+    error_id = found.group(1)
+    assert not re.search(r"[A-Za-z]", upload.message.replace(error_id, ""))
+    [record] = [r for r in caplog.records if error_id in r.getMessage()]
+    assert record.exc_info and "the disk is full" in str(record.exc_info[1])
+    assert str(upload.id) in record.getMessage()
+
+
+def test_a_full_disk_at_upload_leaves_no_fragment_no_row_and_says_so(coordinator62, settings, tmp_path):
+    disk_full(settings, tmp_path)
+    with pytest.raises(ServiceUnavailable) as refused:
+        upload_create(user=coordinator62, file=csv_file([row("62-0")] * 200), region=region("62"), week=WEEK)
+    assert refused.value.message.startswith("Файл не сохранён")
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []
+
+
+REFUSE_FILE_NAME = {
+    "postgresql": [
+        """CREATE FUNCTION test_refuse_file() RETURNS trigger AS $$ BEGIN
+           IF NEW.file <> '' THEN RAISE EXCEPTION 'test: the row cannot take its file'; END IF; RETURN NEW; END;
+           $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER test_refuse_file BEFORE UPDATE ON metrics_upload
+           FOR EACH ROW EXECUTE FUNCTION test_refuse_file()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER test_refuse_file BEFORE UPDATE ON metrics_upload WHEN NEW.file <> ''
+           BEGIN SELECT RAISE(ABORT, 'test: the row cannot take its file'); END""",
+    ],
+}
+
+
+def test_a_row_that_cannot_be_recorded_keeps_no_file(coordinator62, settings, tmp_path):
+    from django.db import DatabaseError, connection
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    with connection.cursor() as cursor:
+        for statement in REFUSE_FILE_NAME[connection.vendor]:
+            cursor.execute(statement)
+    with pytest.raises(DatabaseError):
+        upload_create(user=coordinator62, file=csv_file([row("62-0")]), region=region("62"), week=WEEK)
+    assert not Upload.objects.exists()
+    assert files_under(tmp_path) == []

@@ -1,5 +1,6 @@
 """The jobs on a real Celery worker and a real Redis broker: nothing lost when the broker is down,
-a killed worker's import done again cleanly. Runs in CI's PostgreSQL + Redis pass (`live_worker`)."""
+a killed worker's import queued again at the next sweep and done again cleanly, a database lost
+mid-import retried (or the upload marked failed). Runs in CI's PostgreSQL + Redis pass (`live_worker`)."""
 
 import os
 import time
@@ -7,7 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
+from django.db import connection
 from django.utils import timezone
 
 from metrics.choices import UploadStatus
@@ -15,6 +16,7 @@ from metrics.models import Upload, WeeklySnapshot
 from metrics.services import upload_create, uploads_requeue_stuck
 from regions.models import Organisation
 from sferum_migration.celery import app as celery_app
+from sferum_migration.db import advisory_session_lock
 from tests.factories import WEEK, region
 from tests.metrics.test_services_uploads import csv_file, row
 
@@ -100,15 +102,25 @@ def test_worker_killed_mid_import_is_processed_again_cleanly(live_worker, coordi
         user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(n)]), region=region("62"), week=WEEK
     )
     wait_for(upload.id, {UploadStatus.PROCESSING})
-    live_worker.kill()
-    killed = Upload.objects.get(id=upload.id)
-    assert killed.status == UploadStatus.PROCESSING
+    # Its processor is alive: the sweeper leaves it, however old (never two runs at once).
+    Upload.objects.filter(id=upload.id).update(started_at=timezone.now() - timedelta(hours=2))
+    assert uploads_requeue_stuck() == []
+    live_worker.kill()  # the whole worker, parent and child, as a lost machine
+    killed = time.monotonic()
+    assert Upload.objects.get(id=upload.id).status == UploadStatus.PROCESSING
     assert WeeklySnapshot.objects.count() == 0  # nothing half-written
+    # The sweeper (a beat job every minute) sees at once that nobody processes it any more: its
+    # processor's session lock went with its connection. No waiting for the broker's hour.
+    requeued = []
+    while not requeued and time.monotonic() - killed < 10:
+        requeued = uploads_requeue_stuck()
+        time.sleep(0.1)
+    assert requeued == [upload.id]
+    print(f"lost worker's upload queued again {time.monotonic() - killed:.2f} s after the kill")
+    assert Upload.objects.get(id=upload.id).status == UploadStatus.QUEUED
     live_worker.start()
-    # The sweeper takes over uploads left `processing` by a lost worker.
-    with override_settings(UPLOAD_STALE_PROCESSING_SECONDS=0):
-        assert uploads_requeue_stuck(older_than_seconds=0) == [upload.id]
     done = wait_for(upload.id, {UploadStatus.SUCCEEDED, UploadStatus.FAILED}, timeout=120)
+    print(f"... and succeeded {time.monotonic() - killed:.2f} s after the kill")
     assert done.status == UploadStatus.SUCCEEDED, done.message
     assert done.attempts == 2
     assert WeeklySnapshot.objects.count() == n
@@ -211,3 +223,110 @@ def test_status_is_read_correctly_after_the_web_app_restarts(live_worker, coordi
         web.terminate()
         web.wait(20)
     assert status == UploadStatus.SUCCEEDED
+
+
+@contextmanager
+def import_held_up(region_obj, week):
+    """Hold, on the test's connection, the lock an import of this region-week takes: the worker's
+    import waits there, a point mid-import that the test controls."""
+    with advisory_session_lock("upload-region-week", region_obj.id, week) as taken:
+        assert taken
+        yield
+
+
+def wait_for_import_waiting(timeout=60):
+    """The pid of the worker's backend once its import waits for the region-week lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT pid FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND wait_event_type = 'Lock' AND wait_event = 'advisory'"""
+            )
+            waiting = cursor.fetchall()
+        if waiting:
+            return waiting[0][0]
+        time.sleep(0.05)
+    raise AssertionError("no import reached the region-week lock")
+
+
+def terminate_other_backends():
+    """Every connection to the database but the test's own cut, as a restart of PostgreSQL would."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Waits (up to 5 s) until each is gone: none is found waiting again afterwards.
+            """SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+        )
+        return cursor.fetchone()[0]
+
+
+@contextmanager
+def connections_refused():
+    """New connections to the database refused (PostgreSQL down), the test's own kept. Set from
+    the server's maintenance database: a database cannot refuse connections from within."""
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    maintenance = connection.Database.connect(**{**connection.get_connection_params(), "dbname": "postgres"})
+    maintenance.autocommit = True
+    try:
+        with maintenance.cursor() as cursor:
+            cursor.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            try:
+                yield
+            finally:
+                cursor.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    finally:
+        maintenance.close()
+
+
+def test_database_lost_for_13_seconds_mid_import_is_retried_and_succeeds(live_worker, coordinator62):
+    """PostgreSQL gone for 13 s under the worker's import (its connection cut, new ones refused):
+    the import is tried again on a new connection once it is back and succeeds, values exact."""
+    n = 2000
+    Organisation.objects.bulk_create(
+        [Organisation(org_id=f"62-{i}", name=f"Школа {i}", kind="school", region=region("62")) for i in range(n)]
+    )
+    with import_held_up(region("62"), WEEK):
+        upload = upload_create(
+            user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(n)]), region=region("62"), week=WEEK
+        )
+        wait_for_import_waiting()
+        with connections_refused():
+            assert terminate_other_backends() >= 1
+            lost = time.monotonic()
+            time.sleep(13)
+    done = wait_for(upload.id, {UploadStatus.SUCCEEDED, UploadStatus.FAILED}, timeout=60)
+    print(f"13 s outage: upload {done.status} {time.monotonic() - lost:.1f} s after its connection was cut")
+    assert done.status == UploadStatus.SUCCEEDED, done.message
+    assert done.attempts == 2  # the retries while connections were refused never reached the claim
+    assert WeeklySnapshot.objects.filter(upload=done, staff_total=100, staff_active=80).count() == n
+    assert WeeklySnapshot.objects.count() == n
+
+
+def test_database_lost_through_every_retry_marks_the_upload_failed(live_worker, coordinator62):
+    """The import's connection cut on each of its tries: after the last, the upload is `failed`,
+    the mark written through a new connection, with a Russian message and an error id."""
+    registry(3)
+    saved = live_worker.env
+    live_worker.stop()
+    live_worker.env = {**saved, "UPLOAD_DB_RETRY_DELAYS": "1,1"}
+    live_worker.start()
+    try:
+        with import_held_up(region("62"), WEEK):
+            upload = upload_create(
+                user=coordinator62, file=csv_file([row(f"62-{i}") for i in range(3)]), region=region("62"), week=WEEK
+            )
+            for _try in range(3):  # the first run and its two retries
+                wait_for_import_waiting()
+                assert terminate_other_backends() >= 1
+            done = wait_for(upload.id, {UploadStatus.SUCCEEDED, UploadStatus.FAILED}, timeout=30)
+    finally:
+        live_worker.stop()
+        live_worker.env = saved
+        live_worker.start()
+    assert done.status == UploadStatus.FAILED
+    assert done.attempts == 3
+    assert "База данных была недоступна" in done.message and "Код ошибки:" in done.message
+    assert "terminat" not in done.message and "connection" not in done.message
+    assert WeeklySnapshot.objects.count() == 0

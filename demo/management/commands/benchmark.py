@@ -1,4 +1,4 @@
-"""python manage.py benchmark [--orgs 90000] [--weeks 26] [--repeat 3] [--quick]"""
+"""python manage.py benchmark [--orgs 90000] [--weeks 52] [--repeat 3] [--quick]"""
 
 import os
 import subprocess
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--orgs", type=int, default=90000)
-        parser.add_argument("--weeks", type=int, default=26)
+        parser.add_argument("--weeks", type=int, default=52, help="weeks of history (default a year, DESIGN.md §7)")
         parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
         parser.add_argument("--quick", action="store_true", help="9,000 organisations × 4 weeks, 2 runs (CI smoke)")
         parser.add_argument(
