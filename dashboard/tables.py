@@ -1,8 +1,8 @@
 """The page tables: KPI cells formatted once for the HTML tables, and the downloads (headers and
 plain rows from what the selectors return).
 
-In downloads KPI values go out as percentages (numbers, not text) so a spreadsheet can sort and
-chart them.
+In downloads KPI values go out as percentages (``exports.Percent``: numbers in a percent format,
+not text) so a spreadsheet can sort and chart them, truncated as the pages show them.
 """
 
 from html import escape
@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from metrics.choices import ReportingStatus, ScheduleStatus
 from metrics.counts import COUNT_FIELDS
 from metrics.kpi import STATUS_SEVERITY, severity_rank
-from metrics.models import WeeklySnapshot
 
+from .exports import Percent
 from .templatetags.dashboard_tags import (
     delta_class,
     kind_abbr,
@@ -130,7 +130,23 @@ def _local(moment):
 
 
 def _pct(value):
-    return round(value * 100, 2) if value is not None else None
+    return Percent(value) if value is not None else None
+
+
+def count_headers() -> list[str]:
+    """The count columns of a snapshot as a table's headers (DESIGN.md §5: the seed's names)."""
+    return [
+        _("Работники, всего"),
+        _("Работники, активные"),
+        _("Обучающиеся, всего"),
+        _("Обучающиеся, активные"),
+        _("Родители, всего"),
+        _("Родители, активные"),
+        _("Должностные лица, всего"),
+        _("Должностные лица, активные"),
+        _("Пользователи Сферума, всего"),
+        _("Только в MAX"),
+    ]
 
 
 def _kpi_headers(definitions) -> list[str]:
@@ -266,8 +282,7 @@ def organisations_table(rows, definitions) -> tuple[list[str], list[tuple]]:
 
 def organisation_weeks_table(rows, definitions) -> tuple[list[str], list[tuple]]:
     """An organisation's weekly figures, the KPIs computed from them, and the upload they came from."""
-    labels = [str(WeeklySnapshot._meta.get_field(field).verbose_name).capitalize() for field in COUNT_FIELDS]
-    headers = [_("Неделя"), *labels, *_kpi_headers(definitions), _("Загрузка №")]
+    headers = [_("Неделя"), *count_headers(), *_kpi_headers(definitions), _("Загрузка №")]
     body = [
         (
             row["week"],

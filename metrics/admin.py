@@ -8,6 +8,7 @@ from django.db.models import Max, Min
 from django.utils.translation import gettext_lazy as _
 
 from .counts import COUNT_FIELDS
+from .forms import KpiTargetAdminMixin
 from .models import (
     KpiDefinition,
     KpiValue,
@@ -71,14 +72,14 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(KpiDefinition)
-class KpiDefinitionAdmin(admin.ModelAdmin):
+class KpiDefinitionAdmin(KpiTargetAdminMixin, admin.ModelAdmin):
     list_display = ("code", "short_name", "target", "order")
     list_editable = ("target",)
     search_fields = ("code", "name", "short_name")
 
 
 @admin.register(StageTarget)
-class StageTargetAdmin(admin.ModelAdmin):
+class StageTargetAdmin(KpiTargetAdminMixin, admin.ModelAdmin):
     list_display = ("stage", "roadmap", "kpi", "target")
     list_filter = ("kpi", "stage__roadmap")
     list_select_related = ("stage__roadmap", "kpi")

@@ -17,7 +17,7 @@ class UploadFilterSet(django_filters.FilterSet):
     narrows through the same selector, so another region's uploads are a 403, not an empty list."""
 
     region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
-    status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"))
+    status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"), empty_label=_("Любой статус"))
     week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
 
     class Meta:

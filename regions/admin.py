@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from metrics.forms import KpiTargetAdminMixin
 from metrics.models import StageTarget
 from metrics.services import organisation_kpis_refresh_enqueue, organisation_registry_lock
 
@@ -106,7 +107,7 @@ class RoadmapAdmin(admin.ModelAdmin):
     inlines = (RoadmapStageInline,)
 
 
-class StageTargetInline(admin.TabularInline):
+class StageTargetInline(KpiTargetAdminMixin, admin.TabularInline):
     model = StageTarget
     extra = 0
 

@@ -7,16 +7,15 @@ import sys
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, HttpResponseServerError, JsonResponse
-from django.template import loader
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
-from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import error_pages
 from .exceptions import ApplicationError, ServiceUnavailable, is_permission_refusal, new_error_id
 
 logger = logging.getLogger(__name__)
@@ -91,29 +90,35 @@ def _is_api(request) -> bool:
 
 
 def handler400(request, exception=None):
-    """A refused request: JSON under /api/, a plain page elsewhere; the project's own refusals
+    """A refused request: JSON under /api/, a page in the layout elsewhere; the project's own refusals
     (BadRequest, e.g. a week outside the accepted range) say why, Django's others do not."""
     message = str(exception) if type(exception) is BadRequest and str(exception) else _("Некорректный запрос.")
     if _is_api(request):
         return JsonResponse({"detail": message}, status=400)
-    body = loader.render_to_string("400.html", {"message": message}, request)
-    return HttpResponseBadRequest(body)
+    return error_pages.bad_request(request, message)
+
+
+def handler403(request, exception=None):
+    """A refusal outside DRF's views: JSON under /api/ (the docs and schema), a page elsewhere."""
+    if _is_api(request):
+        reason = str(exception) if exception is not None and str(exception) else _("Доступ запрещён.")
+        return JsonResponse({"detail": reason}, status=403)
+    return error_pages.permission_denied(request, exception)
 
 
 def handler404(request, exception=None):
-    """An unknown address under /api/ answers JSON; the pages keep Django's own 404."""
+    """An unknown address under /api/ answers JSON; a page in the layout elsewhere."""
     if _is_api(request):
         return JsonResponse({"detail": _("Адрес не найден.")}, status=404)
-    return defaults.page_not_found(request, exception)
+    return error_pages.page_not_found(request, exception)
 
 
 def handler500(request):
-    """An unexpected error: the user gets an error id (JSON under /api/, a plain page elsewhere),
-    the log gets the same id with the traceback."""
+    """An unexpected error: the user gets an error id (JSON under /api/, a page elsewhere that needs
+    no database), the log gets the same id with the traceback."""
     error_id = new_error_id()
     logger.error("Internal server error [error %s] on %s", error_id, request.path, exc_info=sys.exc_info())
     message = _("Внутренняя ошибка сервера. Код ошибки: %(id)s. Сообщите его администратору.") % {"id": error_id}
     if _is_api(request):
         return JsonResponse({"detail": message, "error_id": error_id}, status=500)
-    # Rendered without the request: a page that failed may have failed in what its context needs.
-    return HttpResponseServerError(loader.render_to_string("500.html", {"message": message}))
+    return error_pages.server_error(request, message)

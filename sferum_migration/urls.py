@@ -4,9 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from .middleware import role_not_required
+
+admin.site.site_header = _("Сферум → MAX: администрирование")
+admin.site.site_title = _("Сферум → MAX: администрирование")
+admin.site.index_title = _("Реестр, показатели и пользователи")
 
 urlpatterns = [
     path("", include("dashboard.urls")),
@@ -18,7 +23,8 @@ urlpatterns = [
     path("api/v1/", include("sferum_migration.api_urls")),
 ]
 
-# JSON under /api/, plain pages elsewhere (used when DEBUG is off).
+# JSON under /api/, pages in the layout elsewhere (error_pages.py; 404 and 500 when DEBUG is off).
 handler400 = "sferum_migration.api.handler400"
+handler403 = "sferum_migration.api.handler403"
 handler404 = "sferum_migration.api.handler404"
 handler500 = "sferum_migration.api.handler500"

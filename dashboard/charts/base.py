@@ -20,9 +20,10 @@ CONFIG = {
 
 
 def _date_ticks() -> list[dict]:
-    """Date tick labels the Russian way at every zoom: «21 сен», then «сен 2025», then «2025»."""
+    """Date tick labels the Russian way at every zoom, each with its year (the plan spans 2025 and
+    the weeks go on after it): «21 сен» over «2025», then «сен 2025», then «2025»."""
     return [
-        {"dtickrange": [None, "M1"], "value": "%-d %b"},
+        {"dtickrange": [None, "M1"], "value": "%-d %b<br>%Y"},
         {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
         {"dtickrange": ["M12", None], "value": "%Y"},
     ]

@@ -31,8 +31,8 @@ def heatmap_figure(
 ) -> dict:
     """One KPI for every row and week as coloured cells. Rows: ``label`` (unique, short),
     ``name`` (full, for the hover), ``values`` (one fraction or None per week)."""
-    one_year = len({w.year for w in weeks}) <= 1
-    columns = [ru_date(w, "%d.%m" if one_year else "%d.%m.%y") for w in weeks]
+    # Always with the year: a column «15.09» does not say which September.
+    columns = [ru_date(w, "%d.%m.%y") for w in weeks]
     labels = [escape(row["label"]) for row in rows]
     texts = [[percent(value) for value in row["values"]] for row in rows]
     cells = _trace(

@@ -105,7 +105,8 @@ def _window(series, due, *, projected, selected_week) -> _Window | None:
     """From the first stage start or value to the last deadline, value or week on screen, widened
     to the projected date when that is near; None when there is nothing to draw."""
     weeks = [point["week"] for point in series]
-    starts = [s.start for s in due] + weeks[:1]
+    # The week on screen is inside the window at either end, so its band never falls off the chart.
+    starts = [s.start for s in due] + weeks[:1] + ([selected_week] if selected_week else [])
     ends = [s.deadline for s in due] + weeks[-1:] + ([selected_week] if selected_week else [])
     if not starts and selected_week is None:
         return None

@@ -44,10 +44,16 @@ def roadmap_timeline_figure(
         labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
     first = min(s.start for s in stages) - timedelta(days=7)
     last = max(s.deadline for s in stages) + timedelta(days=21)
-    # Today within two months of the plan widens the axis; further away it is named at the edge.
+    # Today (and the week on screen) within two months of the plan widens the axis; further away
+    # each is named at the edge it lies beyond, so that neither falls off the chart unsaid.
     today_in_range = first <= today <= last + timedelta(days=60)
     if today_in_range:
         last = max(last, today + timedelta(days=10))
+    week_in_range = selected_week is not None and first - timedelta(days=60) <= selected_week <= last + timedelta(
+        days=60
+    )
+    if week_in_range:
+        first, last = min(first, selected_week - timedelta(days=3)), max(last, selected_week + timedelta(days=10))
 
     def colour(stage):
         if stage.order in statuses:
@@ -82,15 +88,35 @@ def roadmap_timeline_figure(
         y=labels,
         mode="markers+text",
         marker={"symbol": "diamond", "size": 10, "color": INK},
-        text=[f"{_('до')} {ru_date(s.deadline, '%d.%m')}" for s in stages],
+        text=[f"{_('до')} {ru_date(s.deadline, '%d.%m.%y')}" for s in stages],
         textposition="middle right",
         textfont={"size": 11},
         cliponaxis=False,
         hoverinfo="skip",
     )
     shapes, annotations = [], []
-    if selected_week and first <= selected_week <= last:
+    if week_in_range:
         shapes.append(_week_band(selected_week, opacity=0.1))
+    elif selected_week is not None:
+        after = selected_week > last
+        annotations.append(
+            {
+                "x": 1 if after else 0,
+                "xref": "paper",
+                "xanchor": "right" if after else "left",
+                "y": 0,
+                "yref": "paper",
+                "yanchor": "top",
+                "yshift": -34,  # below the two-line date ticks
+                "showarrow": False,
+                "text": (
+                    f"{_('неделя с')} {ru_date(selected_week)} →"
+                    if after
+                    else f"← {_('неделя с')} {ru_date(selected_week)}"
+                ),
+                "font": {"size": 11, "color": BRAND},
+            }
+        )
     if today_in_range:
         shapes.append(
             {
@@ -112,16 +138,16 @@ def roadmap_timeline_figure(
                 "yref": "paper",
                 "yanchor": "bottom",
                 "showarrow": False,
-                "text": f"<b>{_('сегодня')}</b> {ru_date(today, '%d.%m')}",
+                "text": f"<b>{_('сегодня')}</b> {ru_date(today)}",
                 "font": {"size": 11, "color": BAD},
             }
         )
     else:
         annotations.append(
             {
-                "x": 1,
+                "x": 1 if today > last else 0,
                 "xref": "paper",
-                "xanchor": "right",
+                "xanchor": "right" if today > last else "left",
                 "y": 1,
                 "yref": "paper",
                 "yanchor": "bottom",
@@ -136,7 +162,7 @@ def roadmap_timeline_figure(
         )
     layout = _layout(
         height=70 + 46 * len(stages),
-        margin={"l": 8, "r": 56, "t": 24, "b": 28},
+        margin={"l": 8, "r": 56, "t": 24, "b": 28 if week_in_range or selected_week is None else 52},
         barmode="overlay",
         xaxis={
             "type": "date",

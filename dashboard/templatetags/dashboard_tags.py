@@ -40,16 +40,26 @@ def plain_name(value) -> str:
     return "" if value is None else without_bidi_controls(str(value))
 
 
+def shown_share(value, digits: int = 1) -> float | None:
+    """A fraction as the pages show it: truncated to ``digits`` decimals of a percent, not rounded
+    (99.97 % under a 100 % target must not read «100,0 %» beside «not met»). None for no data."""
+    if value is None or value == "":
+        return None
+    scale = 10 ** (int(digits) + 2)
+    return math.floor(float(value) * scale + 1e-9) / scale
+
+
+def percent_number(value, digits: int = 1) -> str:
+    """A fraction as the number of a Russian percentage without the sign, «75,3»; empty for no data."""
+    shown = shown_share(value, digits)
+    return "" if shown is None else _decimal(shown * 100, int(digits))
+
+
 @register.filter
 def percent(value, digits: int = 1) -> str:
     """A fraction as a Russian percentage, «75,3 %»; «—» for no data."""
-    if value is None or value == "":
-        return "—"
-    shown = float(value) * 100
-    # Truncated, not rounded: 99.97 % under a 100 % target must not read «100,0 %» beside «not met».
-    scale = 10 ** int(digits)
-    shown = math.floor(shown * scale + 1e-9) / scale
-    return f"{_decimal(shown, int(digits))}{NBSP}%"
+    text = percent_number(value, digits)
+    return f"{text}{NBSP}%" if text else "—"
 
 
 def points_unit() -> str:

@@ -46,6 +46,7 @@ def upload_list(request):
         {
             "nav": "uploads",
             "form": form if can_upload else None,
+            "can_upload": can_upload,
             "filterset": filterset,
             "page": page,
             "breadcrumbs": [(_("Россия"), russia_url(request)), (_("Загрузки"), None)],

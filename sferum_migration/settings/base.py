@@ -23,6 +23,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-embedded-defaults
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form says why in the site's layout (templates/errors/403_csrf.html).
+CSRF_FAILURE_VIEW = "sferum_migration.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -106,6 +106,46 @@
     return isNaN(n) ? v : n;
   }
 
+  // A table in a box that hides some of its rows (or its right part) says so under the box, and
+  // the note goes once the box is scrolled through. The sentences come translated from the page
+  // (<body data-scroll-cue="… {shown} … {total} …" data-scroll-cue-x="…">).
+  var cueText = document.body.dataset.scrollCue, cueTextX = document.body.dataset.scrollCueX;
+  function updateCue(box, cue) {
+    var table = box.querySelector("table");
+    var rows = table && table.tBodies[0] ? Array.prototype.filter.call(table.tBodies[0].rows, function (r) { return !r.hidden; }) : [];
+    var down = box.scrollHeight > box.clientHeight + 2 && box.scrollTop + box.clientHeight < box.scrollHeight - 2;
+    var side = box.scrollWidth > box.clientWidth + 2 && box.scrollLeft + box.clientWidth < box.scrollWidth - 2;
+    var parts = [];
+    if (down && rows.length) {
+      var bottom = box.getBoundingClientRect().bottom + 1;
+      var shown = rows.filter(function (r) { return r.getBoundingClientRect().bottom <= bottom; }).length;
+      parts.push(cueText.replace("{shown}", shown).replace("{total}", rows.length));
+    }
+    if (side) { parts.push(cueTextX); }
+    cue.textContent = parts.join(" · ");
+    cue.hidden = parts.length === 0;
+    box.classList.toggle("has-more", parts.length > 0);
+  }
+  if (cueText) {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var cue = document.createElement("p");
+      cue.className = "scroll-cue";
+      cue.setAttribute("aria-live", "polite");
+      box.insertAdjacentElement("afterend", cue);
+      var pending = false;
+      function later() {
+        if (pending) { return; }
+        pending = true;
+        window.requestAnimationFrame(function () { pending = false; updateCue(box, cue); });
+      }
+      box.addEventListener("scroll", later, { passive: true });
+      window.addEventListener("resize", later);
+      box.addEventListener("input", later);
+      document.addEventListener("input", later);
+      updateCue(box, cue);
+    });
+  }
+
   // Upload progress: poll the upload's API resource until it ends, then reload.
   var progress = document.querySelector("[data-upload-poll]");
   if (progress) {

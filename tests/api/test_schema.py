@@ -211,3 +211,11 @@ def test_docs_are_served_offline_from_our_own_static_files(ministry_user):
     assert init.status_code == 200
     assert init["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in init.content.decode()
+
+
+def test_the_docs_page_has_a_way_back_to_the_dashboard(ministry_user):
+    client = Client()
+    client.force_login(ministry_user)
+    html = client.get("/api/v1/docs/").content.decode()
+    assert re.search(r'<nav class="api-back"[^>]*>\s*<a href="/">', html)
+    assert '<div id="swagger-ui"></div>' in html  # the library's page still renders below it

@@ -131,7 +131,7 @@ def test_heatmap_has_a_cell_per_row_and_week_and_frames_the_selected_week():
     figure = heatmap_figure(rows=rows, weeks=weeks, target=0.75, kpi_name="Активность", selected_week=weeks[1])
     (cells,) = figure["data"]
     assert cells["z"] == [[0.5, None, 0.8], [0.1, 0.2, 0.3]]
-    assert cells["x"] == ["13.10", "20.10", "27.10"]
+    assert cells["x"] == ["13.10.25", "20.10.25", "27.10.25"]  # with the year, always
     assert cells["y"] == ["62 Рязанская область", ESCAPED]
     assert cells["text"][0] == ["50,0\u00a0%", "—", "80,0\u00a0%"]
     (frame,) = figure["layout"]["shapes"]
@@ -259,7 +259,7 @@ def test_timeline_draws_every_stage_and_today():
     day = 24 * 3600 * 1000
     assert bars["x"] == [31 * day, 15 * day, 47 * day, day]
     assert bars["y"][1] == "2. Начало перевода школ в пилотных<br>регионах"
-    assert deadlines["text"] == ["до 31.08", "до 15.09", "до 31.10", "до 01.11"]
+    assert deadlines["text"] == ["до 31.08.25", "до 15.09.25", "до 31.10.25", "до 01.11.25"]
     today = next(s for s in figure["layout"]["shapes"] if s["type"] == "line")
     assert today["x0"] == "2025-09-20"
     assert "сегодня" in figure["layout"]["annotations"][0]["text"]
@@ -274,6 +274,41 @@ def test_timeline_names_today_at_the_edge_when_it_is_far_after_the_plan():
     (note,) = figure["layout"]["annotations"]
     assert note["text"].endswith("24.11.2026 →")
     assert figure["layout"]["xaxis"]["range"][1] < "2026-01-01"
+
+
+def test_date_axes_write_the_year_at_every_zoom():
+    for figure in (
+        roadmap_timeline_figure(stages=FEDERAL, today=date(2025, 9, 20)),
+        kpi_series_figure(code="staff_weekly_active", kpi_name="k", target=0.75, series=series()),
+    ):
+        stops = figure["layout"]["xaxis"]["tickformatstops"]
+        assert all("%Y" in stop["value"] for stop in stops)
+
+
+def test_timeline_widens_to_a_week_on_screen_near_the_plan():
+    week = date(2025, 12, 22)
+    figure = roadmap_timeline_figure(stages=FEDERAL, today=date(2025, 9, 20), selected_week=week)
+    (band,) = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
+    low, high = figure["layout"]["xaxis"]["range"]
+    assert low <= band["x0"] and band["x1"] <= high  # the band is on the chart, not past its edge
+
+
+@pytest.mark.parametrize(("week", "arrow"), [(date(2026, 11, 23), "→"), (date(2025, 1, 6), "←")])
+def test_timeline_names_a_week_far_from_the_plan_at_its_edge(week, arrow):
+    figure = roadmap_timeline_figure(stages=FEDERAL, today=date(2025, 9, 20), selected_week=week)
+    assert not [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
+    notes = [a["text"] for a in figure["layout"]["annotations"] if "неделя с" in a["text"]]
+    assert notes == [f"неделя с {week:%d.%m.%Y} →" if arrow == "→" else f"← неделя с {week:%d.%m.%Y}"]
+
+
+def test_series_window_holds_the_week_on_screen_before_the_first_value():
+    week = date(2025, 9, 1)
+    figure = kpi_series_figure(
+        code="staff_weekly_active", kpi_name="k", target=0.75, series=series(), selected_week=week
+    )
+    (band,) = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
+    low, high = figure["layout"]["xaxis"]["range"]
+    assert low <= band["x0"] and band["x1"] <= high
 
 
 def test_timeline_escapes_titles_and_marks_pilot_only_stages():
@@ -330,6 +365,9 @@ def every_figure() -> dict:
             stages=FEDERAL, today=date(2025, 9, 20), selected_week=date(2025, 9, 15), statuses={1: "done"}
         ),
         "timeline_far": roadmap_timeline_figure(stages=FEDERAL, today=date(2026, 11, 24)),
+        "timeline_week_far": roadmap_timeline_figure(
+            stages=FEDERAL, today=date(2026, 11, 24), selected_week=date(2026, 11, 16)
+        ),
         "timeline_empty": roadmap_timeline_figure(stages=[], today=date(2025, 9, 20)),
         "reporting_rate": reporting_rate_figure(weeks=reporting_weeks(), selected_week=weeks[1]),
         "reporting_rate_empty": reporting_rate_figure(weeks=[]),

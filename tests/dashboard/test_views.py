@@ -147,6 +147,22 @@ def test_system_account_reads_pages_but_no_upload_history(client, system_user, d
     assert client.get("/regions/62/uploads/").status_code == 403
 
 
+def test_a_read_only_account_is_offered_no_upload_it_cannot_make(client, system_user):
+    client.force_login(system_user)
+    text = client.get("/uploads/").content.decode()
+    assert 'id="read-only-note"' in text and "только для чтения" in text
+    assert "upload-form" not in text and "/uploads/template." not in text
+    assert "Загрузок пока нет" not in text
+
+
+def test_a_coordinator_gets_the_form_the_templates_and_a_status_filter_in_words(client, coordinator62):
+    client.force_login(coordinator62)
+    text = client.get("/uploads/").content.decode()
+    assert "upload-form" in text and "/uploads/template.xlsx" in text and "read-only-note" not in text
+    assert '<option value="" selected>Любой статус</option>' in text
+    assert "---------" not in text
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [
