@@ -19,9 +19,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from sferum_migration.downloads import formula_safe
+
 from .templatetags.dashboard_tags import percent_number, shown_share
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "DD.MM.YYYY"
@@ -37,13 +38,6 @@ class Percent(float):
 
     def __new__(cls, value):
         return super().__new__(cls, shown_share(value))
-
-
-def neutralise(value):
-    """A cell value safe to open in a spreadsheet: formula-like text gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _yes_no(value: bool) -> str:
@@ -64,13 +58,13 @@ def _csv_cell(value):
         return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    return neutralise(str(value))
+    return formula_safe(str(value))
 
 
 def csv_bytes(headers: list[str], rows) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in headers])
+    writer.writerow([formula_safe(h) for h in headers])
     for row in rows:
         writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
@@ -88,7 +82,7 @@ def _xlsx_value(value):
         return value, DATE_FORMAT
     if isinstance(value, Decimal):
         return float(value), None
-    return neutralise(value), None
+    return formula_safe(value), None
 
 
 def _shown_width(value, number_format) -> int:
@@ -117,7 +111,7 @@ def xlsx_bytes(headers: list[str], rows, *, title: str = "Данные") -> byte
     sheet.freeze_panes = "A2"
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=neutralise(header))
+        cell = WriteOnlyCell(sheet, value=formula_safe(header))
         cell.font = Font(bold=True)
         header_cells.append(cell)
     sheet.append(header_cells)

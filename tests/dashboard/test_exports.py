@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.exports import Percent, csv_bytes, neutralise, xlsx_bytes
+from dashboard.exports import Percent, csv_bytes, xlsx_bytes
 from dashboard.tables import count_headers
 from metrics.counts import COUNT_FIELDS
 from metrics.services import kpi_values_rebuild
+from sferum_migration.downloads import formula_safe
 from tests.factories import WEEK, MunicipalityFactory, OrganisationFactory, SnapshotFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,10 +58,13 @@ def test_csv_has_a_bom_semicolons_and_decimal_commas():
 
 def test_formula_like_text_is_neutralised_and_numbers_are_not():
     for value in [*FORMULAS, "\tx", "\rx"]:
-        assert neutralise(value) == "'" + value
-    assert neutralise(-5) == -5
-    assert neutralise(3.5) == 3.5
-    assert neutralise("Школа") == "Школа"
+        assert formula_safe(value) == "'" + value
+    assert formula_safe(-5) == -5
+    assert formula_safe(3.5) == 3.5
+    assert formula_safe("Школа") == "Школа"
+    # A plain negative number sent as text stays what was sent (issue #17): Excel reads it as -5.
+    assert formula_safe("-5") == "-5"
+    assert formula_safe("-5,5") == "-5,5"
     rows = list(
         load_workbook(io.BytesIO(xlsx_bytes(["a", "b", "c"], [("=1+1", -2, 0.5)])), read_only=True).active.values
     )
@@ -97,7 +101,7 @@ def test_regions_xlsx_opens_and_keeps_numbers_numeric(logged_in, data):
     assert moscow[4] is None  # no data: an empty cell, not 0
 
 
-def test_lagging_organisations_neutralise_hostile_names(logged_in, data):
+def test_lagging_organisations_formula_safe_hostile_names(logged_in, data):
     rows = read_xlsx(logged_in.get("/regions/62/lagging.xlsx"))
     assert rows[0][:3] == ("ID организации", "Наименование", "Тип")
     names = {row[1] for row in rows[1:]}
