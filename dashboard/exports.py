@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -29,7 +30,7 @@ def _csv_cell(value):
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "да" if value else "нет"
+        return gettext("да") if value else gettext("нет")
     if isinstance(value, float):
         return f"{value:.4f}".replace(".", ",")
     if isinstance(value, Decimal):
@@ -48,9 +49,9 @@ def csv_bytes(headers: list[str], rows) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(headers: list[str], rows, *, title: str = "Данные") -> bytes:
+def xlsx_bytes(headers: list[str], rows, *, title: str | None = None) -> bytes:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=(title or gettext("Данные"))[:31])
     header_cells = []
     for header in headers:
         cell = WriteOnlyCell(sheet, value=neutralise(header))

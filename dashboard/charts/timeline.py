@@ -40,7 +40,7 @@ def roadmap_timeline_figure(
     for stage in stages:
         title = f"{stage.order}. {stage.title}"
         if stage.pilot_only and _("пилот") not in title.lower():
-            title += f" ({_('пилотные регионы')})"
+            title += " (" + _("пилотные регионы") + ")"
         labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
     first = min(s.start for s in stages) - timedelta(days=7)
     last = max(s.deadline for s in stages) + timedelta(days=21)
@@ -82,7 +82,7 @@ def roadmap_timeline_figure(
         y=labels,
         mode="markers+text",
         marker={"symbol": "diamond", "size": 10, "color": INK},
-        text=[f"{_('до')} {ru_date(s.deadline, '%d.%m')}" for s in stages],
+        text=[_("до %(day)s") % {"day": ru_date(s.deadline, "%d.%m")} for s in stages],
         textposition="middle right",
         textfont={"size": 11},
         cliponaxis=False,

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
 from metrics.kpi import severity_rank
-from regions.choices import KIND_ABBREVIATIONS
+from regions.choices import KIND_SHORT_LABELS
 from regions.names import without_bidi_controls
 
 register = template.Library()
@@ -151,8 +151,8 @@ def sort_value(value) -> str:
 
 @register.filter
 def kind_abbr(kind) -> str:
-    """The Russian abbreviation of an organisation kind (ОО, ДОО, …)."""
-    return KIND_ABBREVIATIONS.get(kind, kind)
+    """The short name of an organisation kind: its abbreviation in Russian (ОО, ДОО, …)."""
+    return str(KIND_SHORT_LABELS.get(kind, kind))
 
 
 @register.filter
@@ -262,13 +262,13 @@ def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=
         return f"{label}: {coverage_text}" if coverage_text else label
     parts = [label] if labelled else []
     if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
-        parts.append(f"{_('с')} {ru_date(since)}")
+        parts.append(_("с %(day)s") % {"day": ru_date(since)})
     text = " ".join(parts)
     blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
     if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
         compact = form == "compact"
         listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
-        text = f"{text} · {listed}" if compact else f"{text} · {_('мешает')}: {listed}"
+        text = f"{text} · {listed}" if compact else f"{text} · " + _("мешает: %(what)s") % {"what": listed}
     return text.lstrip(" ·")
 
 
@@ -308,9 +308,9 @@ def stage_verdict(stage, names=None) -> str:
     if status == ScheduleStatus.LATE:
         since = stage.get("late_since") or stage.get("deadline")
         text = _("просрочен с %(day)s") % {"day": ru_date(since)} if since else _("просрочен")
-        return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+        return f"{text} · " + _("мешает: %(what)s") % {"what": blockers} if blockers else text
     if status == ScheduleStatus.AT_RISK and blockers:
-        return f"{_('мешает')}: {blockers}"
+        return _("мешает: %(what)s") % {"what": blockers}
     return ""
 
 

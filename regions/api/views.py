@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from axes.helpers import get_cool_off, get_lockout_message
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -90,7 +91,7 @@ class TokenLogoutView(APIView):
         description="Отзывает токен, с которым сделан запрос (заголовок `Authorization: Token …`). "
         "Другие токены учётной записи продолжают действовать.",
         request=None,
-        responses={204: OpenApiResponse(description="Токен отозван.")},
+        responses={204: OpenApiResponse(description=_("Токен отозван."))},
     )
     def post(self, request):
         api_token_revoke(token=request.auth)
