@@ -10,8 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
 from metrics.kpi import severity_rank
@@ -27,10 +27,13 @@ JSON_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
 
 
 def _decimal(number: float, digits: int) -> str:
-    """A number with a decimal comma and a non-breaking space between thousands."""
-    text = f"{abs(number):,.{digits}f}".replace(",", NBSP).replace(".", ",")
+    """A number with a decimal comma and a non-breaking space between thousands («12 345,6»); on an
+    English page with a decimal point and commas («12,345.6»)."""
+    text = f"{abs(number):,.{digits}f}"
+    if get_language() != "en":
+        text = text.replace(",", NBSP).replace(".", ",")
     # A negative number that rounds to zero is written without a sign.
-    return MINUS + text if number < 0 and text.strip("0," + NBSP) else text
+    return MINUS + text if number < 0 and text.strip("0,." + NBSP) else text
 
 
 @register.filter(is_safe=True)
@@ -64,7 +67,7 @@ def points(delta, digits: int = 1, *, unit: str | None = None) -> str:
     if delta is None or delta == "":
         return ""
     text = _decimal(float(delta) * 100, int(digits))
-    sign = "+" if delta > 0 and text.strip("0," + NBSP) else ""
+    sign = "+" if delta > 0 and text.strip("0,." + NBSP) else ""
     return f"{sign}{text}{NBSP}{unit or points_unit()}"
 
 
