@@ -310,3 +310,37 @@ def test_organisation_kinds_are_abbreviated_in_russian_and_named_in_english():
     with translation.override("en"):
         assert kind_abbr("school") == "School"
         assert kind_abbr("authority_municipal") == "Municipal authority"
+
+
+def test_numbers_are_written_the_english_way_on_an_english_page():
+    from django.utils import translation
+
+    from dashboard.charts.base import _layout
+    from dashboard.templatetags.dashboard_tags import number, percent, points
+
+    with translation.override("en"):
+        assert percent(0.8256) == "82.5\u00a0%"
+        assert number(1234567) == "1,234,567"
+        assert points(-0.00001) == "0.0\u00a0pp"
+        assert _layout()["separators"] == ".,"
+    with translation.override("ru"):
+        assert percent(0.8256) == "82,5\u00a0%"
+        assert number(1234567) == "1\u00a0234\u00a0567"
+        assert _layout()["separators"] == ", "
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_the_api_schema_behind_the_docs_page_is_english_for_an_english_client(db, fmt):
+    user = UserFactory(username="schema-en", role=UserRole.MINISTRY)
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(user)
+    response = client.get("/api/v1/schema/", {"format": fmt})
+    assert response.status_code == 200
+    text = visible_text(response.content.decode())
+    assert "Sferum → MAX: migration monitoring API" in text
+    assert "Get a token" in text and "Send a weekly activity file" in text
+    # Only a district code given as an example is left (ЦФО is how the parameter is written).
+    assert set(CYRILLIC.findall(text)) <= {"ЦФО"}
+    russian = Client()
+    russian.force_login(user)
+    assert "Получить токен" in visible_text(russian.get("/api/v1/schema/", {"format": fmt}).content.decode())
