@@ -346,3 +346,21 @@ def test_the_api_schema_behind_the_docs_page_is_english_for_an_english_client(db
     russian = Client()
     russian.force_login(user)
     assert "Получить токен" in visible_text(russian.get("/api/v1/schema/", {"format": fmt}).content.decode())
+
+
+def test_digests_stay_russian_when_english_is_active(db):
+    from django.utils import translation
+
+    from digests.services import digests_plan
+    from tests.digests.conftest import AFTER_DEADLINE, coordinator, seed_week
+    from tests.digests.conftest import WEEK as DIGEST_WEEK
+
+    seed_week()
+    coordinator("62")
+    with translation.override("en"):
+        planned = [p for p in digests_plan(week=DIGEST_WEEK, now=AFTER_DEADLINE) if p.action == "send"]
+    assert planned
+    for digest in planned:
+        assert "Активность работников" in digest.body_text, digest.body_text[:500]
+        assert "Staff activity" not in digest.body_text + digest.body_html
+        assert "неделя" in digest.subject.lower() or "Сферум" in digest.subject
