@@ -288,12 +288,14 @@ def test_kpi_names_and_federal_stages_follow_the_language_unless_an_administrato
     from django.utils import translation
 
     from metrics.models import KpiDefinition
-    from metrics.selectors import kpi_definitions, roadmap_stage_plans
+    from metrics.selectors import kpi_definitions, roadmap_stage_plans, seeded_name
 
     with translation.override("en"):
         assert [d.short_name for d in kpi_definitions()][:2] == ["Staff activity", "Student and parent activity"]
         federal, _ = roadmap_stage_plans(regions=[])
-        assert federal[-1].title == "Migration fully completed"
+        # Plans feed the stored schedule states: titles are translated only where they are shown.
+        assert federal[-1].title == "Полное завершение перевода"
+        assert seeded_name(federal[-1].title) == "Migration fully completed"
     with translation.override("ru"):
         assert kpi_definitions()[0].short_name == "Активность работников"
     KpiDefinition.objects.filter(order=1).update(short_name="Работники в MAX")
@@ -364,3 +366,16 @@ def test_digests_stay_russian_when_english_is_active(db):
         assert "Активность работников" in digest.body_text, digest.body_text[:500]
         assert "Staff activity" not in digest.body_text + digest.body_html
         assert "неделя" in digest.subject.lower() or "Сферум" in digest.subject
+
+
+def test_schedule_states_computed_while_english_is_active_keep_russian_stage_titles(db):
+    from django.utils import translation
+
+    from metrics.models import ScheduleState
+
+    organisation = OrganisationFactory(region=region("62"), municipality=MunicipalityFactory(region=region("62")))
+    SnapshotFactory(organisation=organisation, week=WEEK, staff_active=50)
+    with translation.override("en"):
+        kpi_values_rebuild()
+    titles = [s["title"] for state in ScheduleState.objects.exclude(stages=[]) for s in state.stages]
+    assert titles and all(CYRILLIC.search(t) for t in titles), titles

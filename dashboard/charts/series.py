@@ -8,6 +8,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 
 from metrics.kpi import monday_of, planned_value
+from metrics.selectors import seeded_name
 
 from ..templatetags.dashboard_tags import percent, points, ru_date
 from .base import (
@@ -230,7 +231,7 @@ def _stage_marker(group: dict) -> tuple[dict, dict]:
         "font": {"size": 10, "color": MUTED},
         "hovertext": "<br>".join(
             _("%(order)s. %(title)s — до %(day)s")
-            % {"order": stage.order, "title": escape(stage.title), "day": ru_date(stage.deadline)}
+            % {"order": stage.order, "title": escape(seeded_name(stage.title)), "day": ru_date(stage.deadline)}
             for stage in group["stages"]
         ),
     }

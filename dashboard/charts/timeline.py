@@ -7,6 +7,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from metrics.selectors import seeded_name
+
 from ..templatetags.dashboard_tags import ru_date, status_label
 from .base import BAD, BRAND, INK, NO_DATA, _date_ticks, _figure, _iso, _layout, _trace, _week_band
 
@@ -38,7 +40,7 @@ def roadmap_timeline_figure(
     statuses = statuses or {}
     labels = []
     for stage in stages:
-        title = f"{stage.order}. {stage.title}"
+        title = f"{stage.order}. {seeded_name(stage.title)}"
         if stage.pilot_only and _("пилот") not in title.lower():
             title += " (" + _("пилотные регионы") + ")"
         labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
@@ -70,7 +72,7 @@ def roadmap_timeline_figure(
         width=0.5,
         hoverinfo="text",
         hovertext=[
-            f"<b>{escape(s.title)}</b><br>{ru_date(s.start)} — {ru_date(s.deadline)}"
+            f"<b>{escape(seeded_name(s.title))}</b><br>{ru_date(s.start)} — {ru_date(s.deadline)}"
             + (f"<br>{_('Статус')}: {status_label(statuses[s.order])}" if s.order in statuses else "")
             + (f"<br>{_('только пилотные регионы')}" if s.pilot_only else "")
             for s in stages

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
 from metrics.kpi import severity_rank
+from metrics.selectors import seeded_name as _seeded_name
 from regions.choices import KIND_SHORT_LABELS
 from regions.names import without_bidi_controls
 
@@ -150,6 +151,12 @@ def sort_value(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return f"{float(value):.6f}"
+
+
+@register.filter
+def seeded_name(text) -> str:
+    """A federal stage's title (or another name from the reference data) in the active language."""
+    return _seeded_name(text)
 
 
 @register.filter

@@ -39,18 +39,22 @@ SEEDED_NAMES = (
 )
 
 
-def _translated(text: str) -> str:
+def seeded_name(text: str) -> str:
+    """A name from the reference data in the active language (itself when not in the catalogue).
+    For display only: stage titles are also stored (schedule states), and a job may run while a
+    request's language is active."""
     # gettext("") is the catalogue's header, not an empty string.
     return gettext(text) if text else text
 
 
 def kpi_definitions() -> list[KpiDefinition]:
-    """The four KPI definitions in display order, their names in the active language (not saved)."""
+    """The four KPI definitions in display order, their names in the active language (not saved;
+    no service stores them)."""
     definitions = list(KpiDefinition.objects.order_by("order"))
     for definition in definitions:
-        definition.name = _translated(definition.name)
-        definition.short_name = _translated(definition.short_name)
-        definition.formula = _translated(definition.formula)
+        definition.name = seeded_name(definition.name)
+        definition.short_name = seeded_name(definition.short_name)
+        definition.formula = seeded_name(definition.formula)
     return definitions
 
 
@@ -90,7 +94,7 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
         plans[None if is_federal else region_id].append(
             StagePlan(
                 order=order,
-                title=_translated(title),
+                title=title,
                 start=start,
                 deadline=deadline,
                 kinds=tuple(kinds or ()),
