@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 $${PYENV_ROOT:-$$HOME/.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint bench worker beat clean
+.PHONY: run test venv lint bench worker beat clean messages
 
 # A virtualenv copied without its interpreter (or half-deleted) is set up again.
 ifeq ($(wildcard $(PY)),)
@@ -39,6 +39,13 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+## Re-extract the translation catalogues (source strings are Russian) and compile them without GNU
+## gettext's msgfmt; translate every new msgid in locale/en/LC_MESSAGES/django.po, then commit both.
+messages: venv
+	$(PY) manage.py makemessages -l en --no-location --ignore=.venv --ignore=tests --ignore=static \
+		--ignore=media --ignore=staticfiles --ignore=test-artifacts
+	$(PY) -m sferum_migration.catalogue
 
 bench: venv
 	$(PY) manage.py benchmark

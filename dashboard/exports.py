@@ -96,9 +96,9 @@ def _shown_width(value, number_format) -> int:
     return len(str(value))
 
 
-def xlsx_bytes(headers: list[str], rows, *, title: str = "Данные") -> bytes:
+def xlsx_bytes(headers: list[str], rows, *, title: str | None = None) -> bytes:
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=(title or _("Данные"))[:31])
     rows = iter(rows)
     sample = [[_xlsx_value(value) for value in row] for _row, row in zip(range(WIDTH_SAMPLE), rows, strict=False)]
     # Dimensions, panes and the filter go into the sheet's XML before its rows: set them first.

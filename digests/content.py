@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metrics.choices import ReportingStatus, ScheduleStatus
 from metrics.constants import NO_DATA
@@ -43,12 +44,12 @@ from .formats import (
 
 # Russian names of the data-quality warning codes (DESIGN.md §5.1); an unknown code is shown as is.
 WARNING_LABELS = {
-    "same_as_previous": "файл совпадает с прошлой неделей",
-    "base_jump": "скачок численности",
-    "drop_to_zero": "активность упала до нуля",
-    "outlier": "нетипичное значение",
-    "identical_rows": "одинаковые строки",
-    "region_swing": "резкое изменение показателя региона",
+    "same_as_previous": gettext_lazy("файл совпадает с прошлой неделей"),
+    "base_jump": gettext_lazy("скачок численности"),
+    "drop_to_zero": gettext_lazy("активность упала до нуля"),
+    "outlier": gettext_lazy("нетипичное значение"),
+    "identical_rows": gettext_lazy("одинаковые строки"),
+    "region_swing": gettext_lazy("резкое изменение показателя региона"),
 }
 # The colour of a status in the HTML digest.
 STATUS_TONES = {

@@ -25,7 +25,8 @@ class DigestSubscription(models.Model):
         verbose_name_plural = _("подписки на сводку")
 
     def __str__(self):
-        return f"{self.user}: {_('отписан') if self.opted_out else _('подписан')}"
+        state = _("отписан") if self.opted_out else _("подписан")
+        return f"{self.user}: {state}"
 
 
 class DigestDelivery(models.Model):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .choices import KpiCode, ScheduleStatus
 
@@ -70,12 +71,15 @@ class WeekRange:
     @property
     def span(self) -> str:
         """The accepted days in Russian: «с 30.12.2024 по 13.12.2026»."""
-        return f"с {self.first:%d.%m.%Y} по {self.last + timedelta(days=6):%d.%m.%Y}"
+        return gettext("с %(first)s по %(last)s") % {
+            "first": f"{self.first:%d.%m.%Y}",
+            "last": f"{self.last + timedelta(days=6):%d.%m.%Y}",
+        }
 
     @property
     def message(self) -> str:
         """Why a week outside the range is refused, in Russian."""
-        return f"Неделя вне допустимого диапазона: допустимы недели {self.span}"
+        return gettext("Неделя вне допустимого диапазона: допустимы недели %(span)s") % {"span": self.span}
 
 
 def accepted_weeks(*, today: date | None = None) -> WeekRange:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrganisationKind(models.TextChoices):
@@ -21,6 +22,15 @@ KIND_ABBREVIATIONS = {
     OrganisationKind.EXTRA: "ДО",
     OrganisationKind.AUTHORITY_REGIONAL: "РОИВ",
     OrganisationKind.AUTHORITY_MUNICIPAL: "ОМСУ",
+}
+# The short name of a kind on the pages: the abbreviation in Russian, a short word in English.
+KIND_SHORT_LABELS = {
+    OrganisationKind.PRESCHOOL: pgettext_lazy("вид организации", "ДОО"),
+    OrganisationKind.SCHOOL: pgettext_lazy("вид организации", "ОО"),
+    OrganisationKind.COLLEGE: pgettext_lazy("вид организации", "СПО"),
+    OrganisationKind.EXTRA: pgettext_lazy("вид организации", "ДО"),
+    OrganisationKind.AUTHORITY_REGIONAL: pgettext_lazy("вид организации", "РОИВ"),
+    OrganisationKind.AUTHORITY_MUNICIPAL: pgettext_lazy("вид организации", "ОМСУ"),
 }
 AUTHORITY_KINDS = (OrganisationKind.AUTHORITY_REGIONAL, OrganisationKind.AUTHORITY_MUNICIPAL)
 

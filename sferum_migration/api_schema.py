@@ -15,22 +15,26 @@ class ErrorSerializer(serializers.Serializer):
 
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
-    "description": "Ошибки по полям и параметрам: имя поля -> список сообщений "
-    "(`detail` или `non_field_errors` — ошибки запроса в целом).",
+    "description": gettext_lazy(
+        "Ошибки по полям и параметрам: имя поля -> список сообщений "
+        "(`detail` или `non_field_errors` — ошибки запроса в целом)."
+    ),
     "additionalProperties": {
         "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
     },
 }
 
 ERROR_RESPONSES = {
-    "400": (VALIDATION_ERROR_SCHEMA, "Неверный параметр или поле запроса."),
-    "401": (ErrorSerializer, "Нет учётных данных или они неверны (заголовок `Authorization: Token …`)."),
-    "403": (ErrorSerializer, "Учётной записи это недоступно (роль или регион)."),
-    "404": (ErrorSerializer, "Объект или страница списка не найдены."),
+    "400": (VALIDATION_ERROR_SCHEMA, gettext_lazy("Неверный параметр или поле запроса.")),
+    "401": (ErrorSerializer, gettext_lazy("Нет учётных данных или они неверны (заголовок `Authorization: Token …`).")),
+    "403": (ErrorSerializer, gettext_lazy("Учётной записи это недоступно (роль или регион).")),
+    "404": (ErrorSerializer, gettext_lazy("Объект или страница списка не найдены.")),
     "429": (
         ErrorSerializer,
-        "Превышен лимит запросов или вход заблокирован после неудачных попыток; "
-        "заголовок `Retry-After` — через сколько секунд повторить.",
+        gettext_lazy(
+            "Превышен лимит запросов или вход заблокирован после неудачных попыток; "
+            "заголовок `Retry-After` — через сколько секунд повторить."
+        ),
     ),
 }
 
@@ -44,7 +48,10 @@ class ApiAutoSchema(AutoSchema):
             return responses
         errors = dict(ERROR_RESPONSES)
         if self.method in ("POST", "PUT", "PATCH"):
-            errors["415"] = (ErrorSerializer, "Тело запроса не того типа или не разбирается (multipart, JSON).")
+            errors["415"] = (
+                ErrorSerializer,
+                gettext_lazy("Тело запроса не того типа или не разбирается (multipart, JSON)."),
+            )
         for code, (body, description) in errors.items():
             if body is VALIDATION_ERROR_SCHEMA:
                 body = self._validation_error_ref()
@@ -69,6 +76,6 @@ class ApiAutoSchema(AutoSchema):
         if str(status_code) == "429":
             headers["Retry-After"] = {
                 "schema": {"type": "integer"},
-                "description": "Через сколько секунд повторить запрос.",
+                "description": gettext_lazy("Через сколько секунд повторить запрос."),
             }
         return headers

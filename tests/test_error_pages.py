@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.urls import path
+from django.utils import translation
 
 from sferum_migration import api
 from sferum_migration.urls import urlpatterns as project_urlpatterns
@@ -145,7 +146,10 @@ def test_a_refusal_under_the_api_stays_json():
     response = api.handler403(RequestFactory().get("/api/v1/regions/"), PermissionDenied("Только своему региону."))
     assert response.status_code == 403 and response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {"detail": "Только своему региону."}
-    assert json.loads(api.handler403(RequestFactory().get("/api/v1/regions/")).content)["detail"] == "Доступ запрещён."
+    with translation.override("ru"):  # no middleware here: the language is set by hand
+        assert json.loads(api.handler403(RequestFactory().get("/api/v1/regions/")).content)["detail"] == (
+            "Доступ запрещён."
+        )
 
 
 def test_the_500_page_gives_the_error_id_the_log_has(settings, client, caplog):

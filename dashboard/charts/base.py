@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..templatetags.dashboard_tags import number
@@ -48,8 +49,9 @@ def _layout(**overrides) -> dict:
     base = {
         "template": "none",
         "font": {"family": FONT, "size": 12, "color": INK},
-        # Decimal comma and a space between thousands in every number plotly.js formats itself.
-        "separators": ", ",
+        # Decimal comma and a space between thousands in every number plotly.js formats itself
+        # (a decimal point and commas on an English page).
+        "separators": ".," if get_language() == "en" else ", ",
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "margin": {"l": 56, "r": 16, "t": 24, "b": 40, "pad": 2},

@@ -47,7 +47,7 @@ def heatmap_figure(
         ygap=1,
         text=texts,
         meta=[escape(kpi_name)],
-        hovertemplate=f"<b>%{{y}}</b><br>{_('Неделя с')} %{{x}}<br>%{{meta[0]}}: %{{text}}<extra></extra>",
+        hovertemplate="<b>%{y}</b><br>" + _("Неделя с") + " %{x}<br>%{meta[0]}: %{text}<extra></extra>",
         colorbar={
             "thickness": 10,
             "len": 220,

@@ -59,8 +59,10 @@ def reporting_rate_figure(*, weeks: Sequence[dict], selected_week: date | None =
                     [ru_date(w["week"]), number(n), number(w["total"]), percent(share, 0)]
                     for n, w, share in zip(counts, weeks, shares, strict=True)
                 ],
-                hovertemplate=f"{_('Неделя с')} %{{customdata[0]}}<br>%{{fullData.name}}: "
-                f"%{{customdata[1]}} {_('из')} %{{customdata[2]}} {_('регионов')} (%{{customdata[3]}})<extra></extra>",
+                hovertemplate=_("Неделя с")
+                + " %{customdata[0]}<br>%{fullData.name}: "
+                + _("%(n)s из %(total)s регионов") % {"n": "%{customdata[1]}", "total": "%{customdata[2]}"}
+                + " (%{customdata[3]})<extra></extra>",
             )
         )
     layout = _layout(
@@ -102,7 +104,7 @@ def region_reporting_figure(
             ]
             for row in series
         ],
-        hovertemplate=f"{_('Неделя с')} %{{customdata[0]}}: <b>%{{customdata[1]}}</b><br>"
+        hovertemplate=_("Неделя с") + " %{customdata[0]}: <b>%{customdata[1]}</b><br>"
         f"{_('Отчитались')} %{{customdata[2]}} (%{{customdata[3]}})<br>"
         f"{_('Последняя загрузка')}: %{{customdata[4]}}<extra></extra>",
     )
@@ -150,7 +152,7 @@ def region_reporting_figure(
                 "yref": "y",
                 "yanchor": "middle",
                 "showarrow": False,
-                "text": f"{_('порог охвата')} {percent(coverage_min, 0)}",
+                "text": _("порог охвата %(share)s") % {"share": percent(coverage_min, 0)},
                 "font": {"size": 10, "color": INK},
                 "bgcolor": "rgba(255, 255, 255, 0.85)",
             }

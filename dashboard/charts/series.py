@@ -8,6 +8,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 
 from metrics.kpi import monday_of, planned_value
+from metrics.selectors import seeded_name
 
 from ..templatetags.dashboard_tags import percent, points, ru_date
 from .base import (
@@ -137,7 +138,7 @@ def _plan_trace(due, code: str, last: date) -> dict:
         mode="lines",
         name=_("План по дорожной карте"),
         line={"color": PLAN, "width": 1.5, "dash": "dot", "shape": "linear"},
-        hovertemplate=f"{_('Неделя с')} %{{x|%d.%m.%Y}}<br>{_('План')}: %{{y:.1%}}<extra></extra>",
+        hovertemplate=_("Неделя с") + " %{x|%d.%m.%Y}<br>" + _("План") + ": %{y:.1%}<extra></extra>",
     )
 
 
@@ -157,11 +158,11 @@ def _target_trace(target: float, x_range: list[str]) -> dict:
 def _actual_trace(series, due, code: str, *, kpi_name: str, scope_name: str) -> dict:
     """The weekly values, each point coloured by whether it meets the target; the hover names the
     value, and where known the change, the plan and the coverage of the week."""
-    hover = f"{_('Неделя с')} %{{x|%d.%m.%Y}}<br>%{{meta[1]}}: <b>%{{customdata[0]}}</b>"
+    hover = _("Неделя с") + " %{x|%d.%m.%Y}<br>%{meta[1]}: <b>%{customdata[0]}</b>"
     if any(point.get("delta") is not None for point in series):
         hover += f"<br>{_('За неделю')}: %{{customdata[1]}}"
     if due:
-        hover += f"<br>{_('План')}: %{{customdata[2]}}"
+        hover += "<br>" + _("План") + ": %{customdata[2]}"
     if any(point.get("orgs_total") for point in series):
         hover += f"<br>{_('Отчитались')}: %{{customdata[3]}}"
     customdata = [
@@ -202,7 +203,7 @@ def _projection_trace(since: date, value: float, projected: date, *, target: flo
         line={"color": BRAND, "width": 1.5, "dash": "dash"},
         marker={"size": [0, 11], "symbol": "star", "color": BRAND},
         hoverinfo="text",
-        hovertext=["", f"{_('Цель будет достигнута к')} {ru_date(projected)}"],
+        hovertext=["", _("Цель будет достигнута к %(day)s") % {"day": ru_date(projected)}],
     )
 
 
@@ -230,7 +231,9 @@ def _stage_marker(group: dict) -> tuple[dict, dict]:
         "text": f"{_('Этап')} {orders}",
         "font": {"size": 10, "color": MUTED},
         "hovertext": "<br>".join(
-            f"{stage.order}. {escape(stage.title)} — {_('до')} {ru_date(stage.deadline)}" for stage in group["stages"]
+            _("%(order)s. %(title)s — до %(day)s")
+            % {"order": stage.order, "title": escape(seeded_name(stage.title)), "day": ru_date(stage.deadline)}
+            for stage in group["stages"]
         ),
     }
     return line, label

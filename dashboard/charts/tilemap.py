@@ -137,7 +137,8 @@ def _hover(row: dict, *, kpi_name: str) -> str:
     if status:
         since = row.get("status_since")
         lines.append(
-            f"{_('Статус')}: {escape(status_label(status))}" + (f" {_('с')} {ru_date(since)}" if since else "")
+            f"{_('Статус')}: {escape(status_label(status))}"
+            + (" " + _("с %(day)s") % {"day": ru_date(since)} if since else "")
         )
     else:
         lines.append(f"{_('Статус')}: {_('нет расчёта')}")

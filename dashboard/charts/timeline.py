@@ -7,6 +7,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from metrics.selectors import seeded_name
+
 from ..templatetags.dashboard_tags import ru_date, status_label
 from .base import BAD, BRAND, INK, NO_DATA, _date_ticks, _figure, _iso, _layout, _trace, _week_band
 
@@ -38,9 +40,9 @@ def roadmap_timeline_figure(
     statuses = statuses or {}
     labels = []
     for stage in stages:
-        title = f"{stage.order}. {stage.title}"
+        title = f"{stage.order}. {seeded_name(stage.title)}"
         if stage.pilot_only and _("пилот") not in title.lower():
-            title += f" ({_('пилотные регионы')})"
+            title += " (" + _("пилотные регионы") + ")"
         labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
     first = min(s.start for s in stages) - timedelta(days=7)
     last = max(s.deadline for s in stages) + timedelta(days=21)
@@ -76,7 +78,7 @@ def roadmap_timeline_figure(
         width=0.5,
         hoverinfo="text",
         hovertext=[
-            f"<b>{escape(s.title)}</b><br>{ru_date(s.start)} — {ru_date(s.deadline)}"
+            f"<b>{escape(seeded_name(s.title))}</b><br>{ru_date(s.start)} — {ru_date(s.deadline)}"
             + (f"<br>{_('Статус')}: {status_label(statuses[s.order])}" if s.order in statuses else "")
             + (f"<br>{_('только пилотные регионы')}" if s.pilot_only else "")
             for s in stages
@@ -88,7 +90,7 @@ def roadmap_timeline_figure(
         y=labels,
         mode="markers+text",
         marker={"symbol": "diamond", "size": 10, "color": INK},
-        text=[f"{_('до')} {ru_date(s.deadline, '%d.%m.%y')}" for s in stages],
+        text=[_("до %(day)s") % {"day": ru_date(s.deadline, "%d.%m.%y")} for s in stages],
         textposition="middle right",
         textfont={"size": 11},
         cliponaxis=False,

@@ -10,12 +10,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, UploadStatus
 from metrics.kpi import severity_rank
-from regions.choices import KIND_ABBREVIATIONS
+from metrics.selectors import seeded_name as _seeded_name
+from regions.choices import KIND_SHORT_LABELS
 from regions.names import without_bidi_controls
 
 register = template.Library()
@@ -27,10 +28,13 @@ JSON_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
 
 
 def _decimal(number: float, digits: int) -> str:
-    """A number with a decimal comma and a non-breaking space between thousands."""
-    text = f"{abs(number):,.{digits}f}".replace(",", NBSP).replace(".", ",")
+    """A number with a decimal comma and a non-breaking space between thousands («12 345,6»); on an
+    English page with a decimal point and commas («12,345.6»)."""
+    text = f"{abs(number):,.{digits}f}"
+    if get_language() != "en":
+        text = text.replace(",", NBSP).replace(".", ",")
     # A negative number that rounds to zero is written without a sign.
-    return MINUS + text if number < 0 and text.strip("0," + NBSP) else text
+    return MINUS + text if number < 0 and text.strip("0,." + NBSP) else text
 
 
 @register.filter(is_safe=True)
@@ -74,7 +78,7 @@ def points(delta, digits: int = 1, *, unit: str | None = None) -> str:
     if delta is None or delta == "":
         return ""
     text = _decimal(float(delta) * 100, int(digits))
-    sign = "+" if delta > 0 and text.strip("0," + NBSP) else ""
+    sign = "+" if delta > 0 and text.strip("0,." + NBSP) else ""
     return f"{sign}{text}{NBSP}{unit or points_unit()}"
 
 
@@ -160,9 +164,15 @@ def sort_value(value) -> str:
 
 
 @register.filter
+def seeded_name(text) -> str:
+    """A federal stage's title (or another name from the reference data) in the active language."""
+    return _seeded_name(text)
+
+
+@register.filter
 def kind_abbr(kind) -> str:
-    """The Russian abbreviation of an organisation kind (ОО, ДОО, …)."""
-    return KIND_ABBREVIATIONS.get(kind, kind)
+    """The short name of an organisation kind: its abbreviation in Russian (ОО, ДОО, …)."""
+    return str(KIND_SHORT_LABELS.get(kind, kind))
 
 
 @register.filter
@@ -272,13 +282,13 @@ def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=
         return f"{label}: {coverage_text}" if coverage_text else label
     parts = [label] if labelled else []
     if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
-        parts.append(f"{_('с')} {ru_date(since)}")
+        parts.append(_("с %(day)s") % {"day": ru_date(since)})
     text = " ".join(parts)
     blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
     if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
         compact = form == "compact"
         listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
-        text = f"{text} · {listed}" if compact else f"{text} · {_('мешает')}: {listed}"
+        text = f"{text} · {listed}" if compact else f"{text} · " + _("мешает: %(what)s") % {"what": listed}
     return text.lstrip(" ·")
 
 
@@ -318,9 +328,9 @@ def stage_verdict(stage, names=None) -> str:
     if status == ScheduleStatus.LATE:
         since = stage.get("late_since") or stage.get("deadline")
         text = _("просрочен с %(day)s") % {"day": ru_date(since)} if since else _("просрочен")
-        return f"{text} · {_('мешает')}: {blockers}" if blockers else text
+        return f"{text} · " + _("мешает: %(what)s") % {"what": blockers} if blockers else text
     if status == ScheduleStatus.AT_RISK and blockers:
-        return f"{_('мешает')}: {blockers}"
+        return _("мешает: %(what)s") % {"what": blockers}
     return ""
 
 

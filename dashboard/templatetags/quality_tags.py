@@ -2,6 +2,8 @@
 their column, the title of a region's warning mark."""
 
 from django import template
+from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from metrics.choices import KpiCode, WarningCode
@@ -23,11 +25,15 @@ def warning_label(code) -> str:
 
 @register.filter
 def warning_column(warning) -> str:
-    """The Russian name of a warning's column or KPI; «весь регион» for a region-week's warning."""
+    """The name of a warning's column or KPI; «весь регион» for a region-week's warning. A column is
+    named by its header in the file template: the Russian one, or the English one (``staff_total``)
+    on an English page (files accept both)."""
     if not warning.column:
         return _("весь регион")
     if warning.column in KpiCode.values:
         return str(KpiCode(warning.column).label)
+    if get_language() != settings.LANGUAGE_CODE:
+        return warning.column
     return column_label(warning.column)
 
 

@@ -69,10 +69,10 @@ class HistoryQuerySerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         codes = ", ".join(KpiCode.values)
-        self.fields["kpi"].error_messages["invalid_choice"] = _("Неизвестный код показателя «{input}».") + (
-            f" {_('Допустимые коды')}: {codes}."
+        self.fields["kpi"].error_messages["invalid_choice"] = (
+            _("Неизвестный код показателя «{input}».") + " " + _("Допустимые коды: %(codes)s.") % {"codes": codes}
         )
-        self.fields["kpi"].error_messages["required"] = f"{_('Укажите код показателя')}: {codes}."
+        self.fields["kpi"].error_messages["required"] = _("Укажите код показателя: %(codes)s.") % {"codes": codes}
 
 
 FRACTION = {"min_value": 0, "max_value": 1}

@@ -1,7 +1,9 @@
 """Metrics API views: thin — check access, call a selector or service, shape the answer."""
 
 from django.http import Http404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -52,7 +54,7 @@ from .serializers import (
     WeekQuerySerializer,
 )
 
-NO_DATA_NOTE = (
+NO_DATA_NOTE = gettext_lazy(
     "Неделя без данных — ответ 200: `value`, `met`, `delta` равны null, числитель и знаменатель 0, "
     "`has_data` false. Без `week` — последняя закрытая неделя с данными (её срок отчётности `deadline` "
     "прошёл); открытую неделю можно запросить явно, тогда `provisional` true. "
@@ -84,9 +86,15 @@ class RegionKpisView(RegionScopedView):
     serializer_class = RegionKpisSerializer
 
     @extend_schema(
-        summary="KPI региона за неделю",
-        description="Четыре показателя региона за неделю: значение, цель, выполнение, изменение за неделю, "
-        "статус по графику и прогноз даты достижения цели. Доли — в [0, 1]. " + NO_DATA_NOTE,
+        summary=gettext_lazy("KPI региона за неделю"),
+        description=format_lazy(
+            "{} {}",
+            gettext_lazy(
+                "Четыре показателя региона за неделю: значение, цель, выполнение, изменение за неделю, "
+                "статус по графику и прогноз даты достижения цели. Доли — в [0, 1]."
+            ),
+            NO_DATA_NOTE,
+        ),
         parameters=[WeekQuerySerializer],
         responses={200: RegionKpisSerializer},
     )
@@ -101,9 +109,11 @@ class RegionKpiHistoryView(RegionScopedView):
     serializer_class = KpiHistorySerializer
 
     @extend_schema(
-        summary="История KPI региона",
-        description="Понедельный ряд одного показателя региона (недели с данными, от старых к новым), "
-        "его цель и сроки этапов дорожной карты региона. Неизвестный код показателя — 400 со списком допустимых.",
+        summary=gettext_lazy("История KPI региона"),
+        description=gettext_lazy(
+            "Понедельный ряд одного показателя региона (недели с данными, от старых к новым), "
+            "его цель и сроки этапов дорожной карты региона. Неизвестный код показателя — 400 со списком допустимых."
+        ),
         parameters=[HistoryQuerySerializer],
         responses={200: KpiHistorySerializer},
     )
@@ -115,9 +125,15 @@ class RegionKpiHistoryView(RegionScopedView):
 
 class KpiSummaryView(APIView):
     @extend_schema(
-        summary="KPI России и сводка по регионам",
-        description="Показатели России за неделю и по одной строке на регион (из предрасчитанных значений), "
-        "с фильтрами по федеральному округу, пилотности и статусу графика. " + NO_DATA_NOTE,
+        summary=gettext_lazy("KPI России и сводка по регионам"),
+        description=format_lazy(
+            "{} {}",
+            gettext_lazy(
+                "Показатели России за неделю и по одной строке на регион (из предрасчитанных значений), "
+                "с фильтрами по федеральному округу, пилотности и статусу графика."
+            ),
+            NO_DATA_NOTE,
+        ),
         parameters=[SummaryQuerySerializer],
         responses={200: KpiSummarySerializer},
     )
@@ -136,12 +152,15 @@ class KpiSummaryView(APIView):
 
 class ReportingView(APIView):
     @extend_schema(
-        summary="Отчётность регионов за неделю: кто не отчитался",
-        description="По каждому региону — статус отчётности (`on_time`, `late`, `partial`, `missing`), время "
-        "первой и последней загрузки, кто прислал последний файл, организаций отчиталось из реестра и охват; "
-        "худшие первыми (missing, partial, late, on_time), затем по коду. Все регионы одной страницей (не больше 89), "
-        "без пагинации. `counts` и `coverage` — по регионам округа до фильтра по статусу. Без `week` — последняя "
-        "закрытая неделя с данными; открытая неделя — `provisional` true.",
+        summary=gettext_lazy("Отчётность регионов за неделю: кто не отчитался"),
+        description=gettext_lazy(
+            "По каждому региону — статус отчётности (`on_time`, `late`, `partial`, `missing`), время "
+            "первой и последней загрузки, кто прислал последний файл, организаций отчиталось из реестра и охват; "
+            "худшие первыми (missing, partial, late, on_time), затем по коду. "
+            "Все регионы одной страницей (не больше 89), "
+            "без пагинации. `counts` и `coverage` — по регионам округа до фильтра по статусу. Без `week` — последняя "
+            "закрытая неделя с данными; открытая неделя — `provisional` true."
+        ),
         parameters=[ReportingQuerySerializer],
         responses={200: ReportingRegisterSerializer},
     )
@@ -167,12 +186,14 @@ class ReportingView(APIView):
 
 class KpiChangesView(APIView):
     @extend_schema(
-        summary="Что изменилось за неделю",
-        description="Сравнение недели с последней неделей с данными до неё (из предрасчитанных статусов, "
-        "значений и отчётности): регионы, сменившие статус графика (сначала ухудшения); показатели, "
-        "пересёкшие цель в любую сторону; пять регионов с наибольшим ростом и снижением по каждому показателю "
-        "(доли, только регионы с данными обе недели); регионы, отчитавшиеся неделей раньше и не приславшие "
-        "ничего за эту. Без `week` — неделя по умолчанию, как на страницах (последняя закрытая с данными).",
+        summary=gettext_lazy("Что изменилось за неделю"),
+        description=gettext_lazy(
+            "Сравнение недели с последней неделей с данными до неё (из предрасчитанных статусов, "
+            "значений и отчётности): регионы, сменившие статус графика (сначала ухудшения); показатели, "
+            "пересёкшие цель в любую сторону; пять регионов с наибольшим ростом и снижением по каждому показателю "
+            "(доли, только регионы с данными обе недели); регионы, отчитавшиеся неделей раньше и не приславшие "
+            "ничего за эту. Без `week` — неделя по умолчанию, как на страницах (последняя закрытая с данными)."
+        ),
         parameters=[ChangesQuerySerializer],
         responses={200: WeekChangesSerializer},
     )
@@ -186,9 +207,11 @@ class KpiChangesView(APIView):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Недельные срезы активности",
-        description="Строки организаций по неделям, новые недели первыми. Фильтры `region` и `week` "
-        "идут по индексу (неделя, регион); `week` — понедельник недели.",
+        summary=gettext_lazy("Недельные срезы активности"),
+        description=gettext_lazy(
+            "Строки организаций по неделям, новые недели первыми. Фильтры `region` и `week` "
+            "идут по индексу (неделя, регион); `week` — понедельник недели."
+        ),
     ),
 )
 class SnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -208,15 +231,19 @@ class SnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="История загрузок",
-        description="Загрузки, которые видит учётная запись: все — министерству и администратору, "
-        "своего региона — координатору. Ошибки строк — в ответе по одной загрузке.",
+        summary=gettext_lazy("История загрузок"),
+        description=gettext_lazy(
+            "Загрузки, которые видит учётная запись: все — министерству и администратору, "
+            "своего региона — координатору. Ошибки строк — в ответе по одной загрузке."
+        ),
     ),
     retrieve=extend_schema(
-        summary="Загрузка: статус, счётчики и ошибки строк",
-        description="В `errors` — первые ошибки строк (не больше `UPLOAD_ERRORS_SHOWN`, по умолчанию 1 000); "
-        "`errors_total` — сколько их всего, `errors_summary` — их число по столбцам и причинам, "
-        "`errors_report` — ссылки на отчёт об ошибках (CSV, XLSX).",
+        summary=gettext_lazy("Загрузка: статус, счётчики и ошибки строк"),
+        description=gettext_lazy(
+            "В `errors` — первые ошибки строк (не больше `UPLOAD_ERRORS_SHOWN`, по умолчанию 1 000); "
+            "`errors_total` — сколько их всего, `errors_summary` — их число по столбцам и причинам, "
+            "`errors_report` — ссылки на отчёт об ошибках (CSV, XLSX)."
+        ),
     ),
 )
 class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -240,10 +267,12 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
         return upload_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
     @extend_schema(
-        summary="Отчёт об ошибках строк загрузки (CSV или XLSX)",
-        description="Сохранённые ошибки строк (первые `UPLOAD_ERRORS_KEPT`, по умолчанию 10 000) с ID и "
-        "наименованием организации, затем — сколько ошибок не сохранено по отдельности, по столбцам и "
-        "причинам. Ответ передаётся потоком.",
+        summary=gettext_lazy("Отчёт об ошибках строк загрузки (CSV или XLSX)"),
+        description=gettext_lazy(
+            "Сохранённые ошибки строк (первые `UPLOAD_ERRORS_KEPT`, по умолчанию 10 000) с ID и "
+            "наименованием организации, затем — сколько ошибок не сохранено по отдельности, по столбцам и "
+            "причинам. Ответ передаётся потоком."
+        ),
         parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "xlsx"])],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
@@ -254,11 +283,13 @@ class UploadViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
         return table_streaming_response(fmt, f"oshibki-zagruzki-{upload.pk}", upload_error_headers(), rows)
 
     @extend_schema(
-        summary="Отправить файл недельной активности",
-        description="Файл сохраняется как прислан и ставится в очередь на импорт: ответ 202 сразу, "
-        "статус и ошибки — по `GET /api/v1/uploads/{id}/` (ссылка в заголовке `Location`). "
-        "Координатор — только по своему региону (иначе 403, ничего не сохраняется); "
-        "без `region` — национальный файл со столбцом «Код региона» (только министерство).",
+        summary=gettext_lazy("Отправить файл недельной активности"),
+        description=gettext_lazy(
+            "Файл сохраняется как прислан и ставится в очередь на импорт: ответ 202 сразу, "
+            "статус и ошибки — по `GET /api/v1/uploads/{id}/` (ссылка в заголовке `Location`). "
+            "Координатор — только по своему региону (иначе 403, ничего не сохраняется); "
+            "без `region` — национальный файл со столбцом «Код региона» (только министерство)."
+        ),
         request=UploadCreateSerializer,
         responses={202: UploadSerializer},
     )

@@ -2,7 +2,7 @@
 ``from metrics.selectors import X`` keeps working for every name."""
 
 from .changes import week_changes
-from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
+from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans, seeded_name
 from .kpis import (
     country_summary,
     municipality_ranking,
@@ -67,6 +67,7 @@ __all__ = [
     "roadmap_stage_plans",
     "scope_kpi_series",
     "scope_kpi_status",
+    "seeded_name",
     "template_rows",
     "upload_error_headers",
     "upload_error_rows",

@@ -6,16 +6,56 @@ from decimal import Decimal
 from django.db.models import (
     Q,
 )
+from django.utils.translation import gettext, gettext_noop
 
 from regions.models import Region, RoadmapStage
 
 from ..kpi import StagePlan
 from ..models import KpiDefinition, StageTarget
 
+# The names the reference data migrations give the four KPIs and the federal plan's stages, marked
+# for the catalogue. They are the product's vocabulary, so a page in English shows them in English;
+# a name an administrator has since changed is not in the catalogue and is shown as entered.
+SEEDED_NAMES = (
+    gettext_noop("1.1 Еженедельная активность работников образовательных организаций"),
+    gettext_noop("Активность работников"),
+    gettext_noop("Σ работники активные / Σ работники всего"),
+    gettext_noop("1.2 Еженедельная активность обучающихся и их родителей"),
+    gettext_noop("Активность обучающихся и родителей"),
+    gettext_noop("Σ (обучающиеся + родители активные) / Σ (обучающиеся + родители всего)"),
+    gettext_noop(
+        "2. Доля активных государственных служащих органов управления образованием (РОИВ, ОМСУ), "
+        "должностных лиц и педагогических работников подведомственных организаций"
+    ),
+    gettext_noop("Активные должностные лица"),
+    gettext_noop("Σ должностные лица активные / Σ должностные лица всего"),
+    gettext_noop("3. Доля пользователей Сферума, использующих его только в национальном мессенджере"),
+    gettext_noop("Только в MAX"),
+    gettext_noop("Σ пользователи только в MAX / Σ пользователи Сферума всего"),
+    gettext_noop("Перевод рабочего общения управленческого состава"),
+    gettext_noop("Начало перевода школ в пилотных регионах"),
+    gettext_noop("Массовый перевод аудитории Сферума в MAX"),
+    gettext_noop("Полное завершение перевода"),
+)
+
+
+def seeded_name(text: str) -> str:
+    """A name from the reference data in the active language (itself when not in the catalogue).
+    For display only: stage titles are also stored (schedule states), and a job may run while a
+    request's language is active."""
+    # gettext("") is the catalogue's header, not an empty string.
+    return gettext(text) if text else text
+
 
 def kpi_definitions() -> list[KpiDefinition]:
-    """The four KPI definitions in display order."""
-    return list(KpiDefinition.objects.order_by("order"))
+    """The four KPI definitions in display order, their names in the active language (not saved;
+    no service stores them)."""
+    definitions = list(KpiDefinition.objects.order_by("order"))
+    for definition in definitions:
+        definition.name = seeded_name(definition.name)
+        definition.short_name = seeded_name(definition.short_name)
+        definition.formula = seeded_name(definition.formula)
+    return definitions
 
 
 def kpi_targets() -> dict[str, Decimal]:

@@ -59,5 +59,5 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'Токен с префиксом "Token": `Authorization: Token <token>`.',
+            "description": _('Токен с префиксом "Token": `Authorization: Token <token>`.'),
         }

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from axes.helpers import get_cool_off, get_lockout_message
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -52,12 +53,14 @@ class TokenObtainView(APIView):
 
     @extend_schema(
         operation_id="auth_token_create",
-        summary="Получить токен",
-        description="Обмен имени пользователя и пароля на новый токен с датой окончания `expiry`. "
-        "Ключ показывается один раз (хранится только хеш). Токен перестаёт действовать при выходе "
-        "(`POST /api/v1/auth/logout/`), смене пароля, потере роли или отключении учётной записи. "
-        "Неверные данные — 400; учётная запись без роли — 403; после нескольких неудачных попыток "
-        "вход блокируется (django-axes) — 429 с `Retry-After`.",
+        summary=_("Получить токен"),
+        description=_(
+            "Обмен имени пользователя и пароля на новый токен с датой окончания `expiry`. "
+            "Ключ показывается один раз (хранится только хеш). Токен перестаёт действовать при выходе "
+            "(`POST /api/v1/auth/logout/`), смене пароля, потере роли или отключении учётной записи. "
+            "Неверные данные — 400; учётная запись без роли — 403; после нескольких неудачных попыток "
+            "вход блокируется (django-axes) — 429 с `Retry-After`."
+        ),
         request=TokenRequestSerializer,
         responses={200: TokenSerializer},
         auth=[],
@@ -86,11 +89,13 @@ class TokenLogoutView(APIView):
 
     @extend_schema(
         operation_id="auth_logout_create",
-        summary="Отозвать токен",
-        description="Отзывает токен, с которым сделан запрос (заголовок `Authorization: Token …`). "
-        "Другие токены учётной записи продолжают действовать.",
+        summary=_("Отозвать токен"),
+        description=_(
+            "Отзывает токен, с которым сделан запрос (заголовок `Authorization: Token …`). "
+            "Другие токены учётной записи продолжают действовать."
+        ),
         request=None,
-        responses={204: OpenApiResponse(description="Токен отозван.")},
+        responses={204: OpenApiResponse(description=_("Токен отозван."))},
     )
     def post(self, request):
         api_token_revoke(token=request.auth)
@@ -98,8 +103,8 @@ class TokenLogoutView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Регионы", description="Субъекты РФ с федеральным округом и признаком пилотного."),
-    retrieve=extend_schema(summary="Регион по коду субъекта"),
+    list=extend_schema(summary=_("Регионы"), description=_("Субъекты РФ с федеральным округом и признаком пилотного.")),
+    retrieve=extend_schema(summary=_("Регион по коду субъекта")),
 )
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
@@ -112,10 +117,10 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Организации",
-        description="Образовательные организации и органы управления образованием, с фильтрами.",
+        summary=_("Организации"),
+        description=_("Образовательные организации и органы управления образованием, с фильтрами."),
     ),
-    retrieve=extend_schema(summary="Организация по её ID в Сферуме"),
+    retrieve=extend_schema(summary=_("Организация по её ID в Сферуме")),
 )
 class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OrganisationSerializer

@@ -302,8 +302,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Сферум → MAX: API мониторинга перехода",
-    "DESCRIPTION": (
+    "TITLE": _("Сферум → MAX: API мониторинга перехода"),
+    "DESCRIPTION": _(
         "KPI перехода Сферума в национальный мессенджер MAX по регионам и неделям. "
         "Токен: `POST /api/v1/auth/token/`, затем заголовок `Authorization: Token <token>`. "
         "Доли (`value`, `target`) — в [0, 1]; `value` null — нет данных. "
