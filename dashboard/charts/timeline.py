@@ -38,12 +38,7 @@ def roadmap_timeline_figure(
     if not stages:
         return _figure([], _layout(height=120))
     statuses = statuses or {}
-    labels = []
-    for stage in stages:
-        title = f"{stage.order}. {seeded_name(stage.title)}"
-        if stage.pilot_only and _("пилот") not in title.lower():
-            title += " (" + _("пилотные регионы") + ")"
-        labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
+    labels = _stage_labels(stages)
     first = min(s.start for s in stages) - timedelta(days=7)
     last = max(s.deadline for s in stages) + timedelta(days=21)
     # Today (and the week on screen) within two months of the plan widens the axis; further away
@@ -51,11 +46,47 @@ def roadmap_timeline_figure(
     today_in_range = first <= today <= last + timedelta(days=60)
     if today_in_range:
         last = max(last, today + timedelta(days=10))
-    week_in_range = selected_week is not None and first - timedelta(days=60) <= selected_week <= last + timedelta(
-        days=60
+    week_in_range = selected_week is not None and (
+        first - timedelta(days=60) <= selected_week <= last + timedelta(days=60)
     )
     if week_in_range:
         first, last = min(first, selected_week - timedelta(days=3)), max(last, selected_week + timedelta(days=10))
+    shapes, annotations = [], []
+    if week_in_range:
+        shapes.append(_week_band(selected_week, opacity=0.1))
+    elif selected_week is not None:
+        annotations.append(_week_beyond(selected_week, after=selected_week > last))
+    today_shapes, today_annotations = _today_marks(today, in_range=today_in_range, after=today > last)
+    layout = _layout(
+        height=70 + 46 * len(stages),
+        margin={"l": 8, "r": 56, "t": 24, "b": 28 if week_in_range or selected_week is None else 52},
+        barmode="overlay",
+        xaxis={
+            "type": "date",
+            "range": [_iso(first), _iso(last)],
+            "tickformatstops": _date_ticks(),
+            "fixedrange": True,
+        },
+        yaxis={"type": "category", "autorange": "reversed", "fixedrange": True, "ticks": ""},
+        shapes=shapes + today_shapes,
+        annotations=annotations + today_annotations,
+    )
+    return _figure(_stage_traces(stages, labels, today=today, statuses=statuses), layout, filename=filename)
+
+
+def _stage_labels(stages: Sequence) -> list[str]:
+    """Each stage's numbered title, wrapped to two or three lines."""
+    labels = []
+    for stage in stages:
+        title = f"{stage.order}. {seeded_name(stage.title)}"
+        if stage.pilot_only and _("пилот") not in title.lower():
+            title += " (" + _("пилотные регионы") + ")"
+        labels.append("<br>".join(escape(line) for line in textwrap.wrap(title, 38)))
+    return labels
+
+
+def _stage_traces(stages: Sequence, labels: list[str], *, today: date, statuses: dict) -> list[dict]:
+    """The bars (start to deadline, coloured by status) and the deadline diamonds."""
 
     def colour(stage):
         if stage.order in statuses:
@@ -65,6 +96,14 @@ def roadmap_timeline_figure(
         if stage.start <= today:
             return BRAND
         return STATUS_COLOURS["not_started"]
+
+    def hover(stage):
+        lines = [f"<b>{escape(seeded_name(stage.title))}</b>", f"{ru_date(stage.start)} — {ru_date(stage.deadline)}"]
+        if stage.order in statuses:
+            lines.append(_("Статус: %(status)s") % {"status": status_label(statuses[stage.order])})
+        if stage.pilot_only:
+            lines.append(_("только пилотные регионы"))
+        return "<br>".join(lines)
 
     day_ms = 24 * 3600 * 1000
     bars = _trace(
@@ -77,12 +116,7 @@ def roadmap_timeline_figure(
         marker={"color": [colour(s) for s in stages]},
         width=0.5,
         hoverinfo="text",
-        hovertext=[
-            f"<b>{escape(seeded_name(s.title))}</b><br>{ru_date(s.start)} — {ru_date(s.deadline)}"
-            + (f"<br>{_('Статус')}: {status_label(statuses[s.order])}" if s.order in statuses else "")
-            + (f"<br>{_('только пилотные регионы')}" if s.pilot_only else "")
-            for s in stages
-        ],
+        hovertext=[hover(s) for s in stages],
     )
     deadlines = _trace(
         "scatter",
@@ -96,84 +130,49 @@ def roadmap_timeline_figure(
         cliponaxis=False,
         hoverinfo="skip",
     )
-    shapes, annotations = [], []
-    if week_in_range:
-        shapes.append(_week_band(selected_week, opacity=0.1))
-    elif selected_week is not None:
-        after = selected_week > last
-        annotations.append(
-            {
-                "x": 1 if after else 0,
-                "xref": "paper",
-                "xanchor": "right" if after else "left",
-                "y": 0,
-                "yref": "paper",
-                "yanchor": "top",
-                "yshift": -34,  # below the two-line date ticks
-                "showarrow": False,
-                "text": (
-                    f"{_('неделя с')} {ru_date(selected_week)} →"
-                    if after
-                    else f"← {_('неделя с')} {ru_date(selected_week)}"
-                ),
-                "font": {"size": 11, "color": BRAND},
-            }
-        )
-    if today_in_range:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "yref": "paper",
-                "x0": _iso(today),
-                "x1": _iso(today),
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": BAD, "width": 2},
-            }
-        )
-        annotations.append(
-            {
-                "x": _iso(today),
-                "xref": "x",
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "text": f"<b>{_('сегодня')}</b> {ru_date(today)}",
-                "font": {"size": 11, "color": BAD},
-            }
-        )
-    else:
-        annotations.append(
-            {
-                "x": 1 if today > last else 0,
-                "xref": "paper",
-                "xanchor": "right" if today > last else "left",
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "text": (
-                    f"<b>{_('сегодня')}</b> {ru_date(today)} →"
-                    if today > last
-                    else f"← <b>{_('сегодня')}</b> {ru_date(today)}"
-                ),
-                "font": {"size": 11, "color": BAD},
-            }
-        )
-    layout = _layout(
-        height=70 + 46 * len(stages),
-        margin={"l": 8, "r": 56, "t": 24, "b": 28 if week_in_range or selected_week is None else 52},
-        barmode="overlay",
-        xaxis={
-            "type": "date",
-            "range": [_iso(first), _iso(last)],
-            "tickformatstops": _date_ticks(),
-            "fixedrange": True,
-        },
-        yaxis={"type": "category", "autorange": "reversed", "fixedrange": True, "ticks": ""},
-        shapes=shapes,
-        annotations=annotations,
-    )
-    return _figure([bars, deadlines], layout, filename=filename)
+    return [bars, deadlines]
+
+
+def _week_beyond(week: date, *, after: bool) -> dict:
+    """The week on screen named at the edge of the chart it lies beyond."""
+    text = _("неделя с %(day)s") % {"day": ru_date(week)}
+    return {
+        "x": 1 if after else 0,
+        "xref": "paper",
+        "xanchor": "right" if after else "left",
+        "y": 0,
+        "yref": "paper",
+        "yanchor": "top",
+        "yshift": -34,  # below the two-line date ticks
+        "showarrow": False,
+        "text": f"{text} →" if after else f"← {text}",
+        "font": {"size": 11, "color": BRAND},
+    }
+
+
+def _today_marks(today: date, *, in_range: bool, after: bool) -> tuple[list[dict], list[dict]]:
+    """Today as a red line with its date on the axis, or named at the edge it lies beyond."""
+    text = _("<b>сегодня</b> %(day)s") % {"day": ru_date(today)}
+    if in_range:
+        line = {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": _iso(today),
+            "x1": _iso(today),
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": BAD, "width": 2},
+        }
+        label = {"x": _iso(today), "xref": "x", "text": text}
+        return [line], [{**label, **_TODAY_LABEL}]
+    label = {
+        "x": 1 if after else 0,
+        "xref": "paper",
+        "xanchor": "right" if after else "left",
+        "text": f"{text} →" if after else f"← {text}",
+    }
+    return [], [{**label, **_TODAY_LABEL}]
+
+
+_TODAY_LABEL = {"y": 1, "yref": "paper", "yanchor": "bottom", "showarrow": False, "font": {"size": 11, "color": BAD}}
