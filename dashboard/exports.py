@@ -16,10 +16,9 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from sferum_migration.downloads import formula_safe
+from sferum_migration.downloads import formula_safe, xlsx_header
 
 from .templatetags.dashboard_tags import percent_number, shown_share
 
@@ -29,7 +28,7 @@ DATE_FORMAT = "DD.MM.YYYY"
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 # Column widths in characters: fitted to the longest value, within these bounds; the widths are
 # measured on the first rows only (a long table is not read twice for them).
-MIN_WIDTH, MAX_WIDTH, WIDTH_SAMPLE = 6, 60, 500
+WIDTH_SAMPLE = 500
 
 
 class Percent(float):
@@ -106,15 +105,7 @@ def xlsx_bytes(headers: list[str], rows, *, title: str | None = None) -> bytes:
     for row in sample:
         for index, (value, number_format) in enumerate(row[: len(widths)]):
             widths[index] = max(widths[index], _shown_width(value, number_format) + 1)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
-    sheet.freeze_panes = "A2"
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=formula_safe(header))
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    xlsx_header(sheet, headers, widths)
     count = 0
     for row in sample:
         sheet.append([_cell(sheet, value, number_format) for value, number_format in row])

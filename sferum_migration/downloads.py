@@ -18,6 +18,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain number (what a spreadsheet reads as a number, never as a formula): -5, +12, 3,5, -0.25.
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+# Column widths of an XLSX sheet, in characters.
+XLSX_MIN_WIDTH, XLSX_MAX_WIDTH = 6, 60
 # Rows of CSV sent to the client per chunk.
 _CSV_ROWS_PER_CHUNK = 500
 
@@ -73,25 +75,43 @@ def xlsx_streaming_response(
     goes to a temporary file, and the response streams that file (closed and removed after)."""
     # Imported here: openpyxl is slow to import and most requests never need it.
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=formula_safe(header))
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    xlsx_header(sheet, headers)
+    count = 0
     for row in rows:
         sheet.append([_xlsx_cell(value) for value in row])
+        count += 1
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     workbook.save(spool)
     spool.seek(0)
     response = FileResponse(spool, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_TYPE)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def xlsx_header(sheet, headers: list[str], widths: list[int] | None = None) -> None:
+    """The first row of a write_only sheet: its headers in bold, frozen, the columns as wide as
+    ``widths`` (characters; by default as wide as each header and its filter button). Column
+    widths and panes go into the sheet's XML before its rows: call this before any row."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    widths = widths or [len(str(header)) + 3 for header in headers]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=formula_safe(header))
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    sheet.append(header_cells)
 
 
 def _xlsx_cell(value):

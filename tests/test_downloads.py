@@ -64,3 +64,12 @@ def test_xlsx_is_written_row_by_row_and_opens_with_the_values_as_sent():
     assert rows[1][:3] == (0, "-5", "'=1+2")  # a trailing empty cell is not written
     assert len(rows) == 4
     assert 'filename="t.xlsx"' in response["Content-Disposition"]
+
+
+def test_the_streamed_xlsx_has_the_header_of_every_export_bold_frozen_and_filtered():
+    response = xlsx_streaming_response("t", ["Строка", "Причина ошибки в строке файла"], rows_counted(3, []))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:B4"
+    assert sheet["A1"].font.bold and sheet["B1"].font.bold
+    assert sheet.column_dimensions["B"].width == len("Причина ошибки в строке файла") + 3
