@@ -101,6 +101,10 @@ class Upload(models.Model):
         help_text=_("Пусто: национальный файл со столбцом «Код региона»."),
     )
     week = models.DateField(_("неделя"), null=True, blank=True, help_text=_("Понедельник недели."))
+    # The weeks the file covers, whatever their source (the form, or the file's «Неделя» column):
+    # set on creation from ``week``, then by the import from its rows. Pages show and filter by them.
+    week_first = models.DateField(_("первая неделя файла"), null=True, blank=True)
+    week_last = models.DateField(_("последняя неделя файла"), null=True, blank=True)
     mode = models.CharField(_("режим"), max_length=16, choices=UploadMode.choices, default=UploadMode.ATOMIC)
     dry_run = models.BooleanField(_("только проверка"), default=False)
     status = models.CharField(

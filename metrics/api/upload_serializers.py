@@ -103,6 +103,12 @@ class UploadSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True, allow_null=True, help_text=_("Код региона; null — национальный файл.")
     )
     week = serializers.DateField(read_only=True, allow_null=True, help_text=_("Понедельник недели."))
+    week_first = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Первая неделя файла (выбранная в форме или из строк).")
+    )
+    week_last = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Последняя неделя файла (выбранная в форме или из строк).")
+    )
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     errors = serializers.SerializerMethodField(
         help_text=_("Первые ошибки строк файла (не больше UPLOAD_ERRORS_SHOWN); все — в отчёте errors_report.")
@@ -128,6 +134,8 @@ class UploadSerializer(serializers.ModelSerializer):
             "status",
             "region",
             "week",
+            "week_first",
+            "week_last",
             "mode",
             "dry_run",
             "original_name",

@@ -86,6 +86,8 @@ def upload_create(
         uploaded_by=user,
         region=region,
         week=week,
+        week_first=week,
+        week_last=week,
         mode=mode,
         dry_run=dry_run,
     )
@@ -351,6 +353,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     upload.errors_total = errors.total
     upload.errors_summary = errors.summary()
     upload.rows_rejected = errors.rows
+    upload.week_first, upload.week_last = _upload_week_range(upload, parsed, valid)
     pairs = sorted({(valid_row.region_id, valid_row.week) for valid_row in valid})
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
@@ -395,6 +398,8 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "rows_total",
             "rows_imported",
             "rows_rejected",
+            "week_first",
+            "week_last",
             "errors",
             "errors_total",
             "errors_summary",
@@ -406,6 +411,17 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "finished_at",
         ]
     )
+
+
+def _upload_week_range(upload: Upload, parsed: ParseResult, valid: list) -> tuple[date | None, date | None]:
+    """The first and last week the file covers: its valid rows' weeks, else any row's own week or
+    the week chosen on upload (a file refused whole still names the weeks it was meant for)."""
+    weeks = {valid_row.week for valid_row in valid}
+    if not weeks:
+        weeks = {row.week or upload.week for row in parsed.rows} - {None}
+    if not weeks:
+        return upload.week, upload.week
+    return min(weeks), max(weeks)
 
 
 def _upload_outcome(
