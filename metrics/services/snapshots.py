@@ -215,10 +215,11 @@ def _snapshots_upsert_postgresql(upload_id: int, rows: list[ValidRow]) -> None:
         )
 
 
-def uploads_mark_superseded(*, upload_ids: set[int]) -> None:
-    """An earlier upload none of whose values stand any more is marked superseded."""
+def uploads_mark_superseded(*, upload_ids: set[int], by: int | None = None) -> None:
+    """An earlier upload none of whose values stand any more is marked superseded (by the upload
+    ``by`` whose import replaced the last of them)."""
     if not upload_ids:
         return
     Upload.objects.filter(id__in=upload_ids, status=UploadStatus.SUCCEEDED).exclude(
         id__in=WeeklySnapshot.objects.filter(upload_id__in=upload_ids).values("upload_id")
-    ).update(status=UploadStatus.SUPERSEDED)
+    ).update(status=UploadStatus.SUPERSEDED, superseded_by_id=by)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -119,6 +120,23 @@ def upload_create(
             upload.file.storage.delete(written)
         raise
     return upload
+
+
+def upload_import_checked(*, user, upload: Upload) -> Upload:
+    """Import for real the file of a dry run that passed: the same stored file, region, week and
+    mode, sent again through ``upload_create`` (which checks the user's scope)."""
+    if not (upload.dry_run and upload.status == UploadStatus.SUCCEEDED):
+        raise UploadRefused(_("Загрузить можно только файл, который прошёл проверку без ошибок."))
+    if not upload.file:
+        raise UploadRefused(_("Файл этой проверки не сохранён: отправьте его заново."))
+    with upload.file.open("rb") as stored:
+        return upload_create(
+            user=user,
+            file=File(stored, name=upload.original_name),
+            region=upload.region,
+            week=upload.week,
+            mode=upload.mode,
+        )
 
 
 def _upload_file_write(upload: Upload, file, original_name: str) -> str:
@@ -385,7 +403,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         _progress(upload.id, 85)
         for week in sorted({week for _region, week in pairs}):
             kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
-        uploads_mark_superseded(upload_ids=replaced - {None, upload.id})
+        uploads_mark_superseded(upload_ids=replaced - {None, upload.id}, by=upload.id)
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from metrics.models import Upload
-from tests.factories import WEEK, OrganisationFactory
+from metrics.choices import UploadState, UploadStatus
+from metrics.models import Upload, WeeklySnapshot
+from tests.factories import WEEK, OrganisationFactory, region
 from tests.metrics.test_services_uploads import HEADER, csv_file, row, send
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,109 @@ def test_the_migration_fills_the_range_from_the_diff_or_the_week(
     chosen.refresh_from_db()
     assert (from_file.week_first, from_file.week_last) == (WEEK2, WEEK2)
     assert chosen.status == "failed" and (chosen.week_first, chosen.week_last) == (WEEK, WEEK)
+
+
+def post_file(client, rows, capture, **data):
+    """Send a file through the upload page, as a coordinator does; returns the page it lands on."""
+    data = {"region": region("62").pk, "week": WEEK.isoformat(), "mode": "atomic", **data}
+    with capture(execute=True):
+        return client.post("/uploads/", {"file": csv_file(rows), **data}, follow=True)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_passed_dry_run_is_checked_and_its_page_imports_the_same_file(
+    client, coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator62)
+    page = post_file(
+        client, [row("62-0"), row("62-1")], django_capture_on_commit_callbacks, dry_run="on", mode="skip_invalid"
+    )
+    html = page.content.decode()
+    checked = Upload.objects.get()
+    assert checked.status == UploadStatus.SUCCEEDED and checked.state == UploadState.CHECKED
+    assert 'data-state="checked">Проверен</span>' in html
+    assert "Файл проверен, ошибок нет. Ничего не сохранено" in html
+    assert "поставлен в очередь" not in html
+    assert "Что изменится" in html and "Что изменилось" not in html
+    assert 'id="upload-import"' in html and "Загрузить этот файл" in html
+    assert not WeeklySnapshot.objects.exists()
+    assert client.get("/api/v1/uploads/").json()["results"][0]["state"] == "checked"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/uploads/{checked.pk}/import/", follow=True)
+    imported = Upload.objects.exclude(pk=checked.pk).get()
+    assert response.redirect_chain[-1][0] == f"/uploads/{imported.pk}/"
+    assert (imported.dry_run, imported.status, imported.state) == (False, UploadStatus.SUCCEEDED, "succeeded")
+    assert (imported.region_id, imported.week, imported.mode) == (checked.region_id, WEEK, "skip_invalid")
+    assert (imported.sha256, imported.original_name) == (checked.sha256, checked.original_name)
+    assert imported.file.name != checked.file.name
+    assert WeeklySnapshot.objects.filter(upload=imported).count() == 2
+    html = response.content.decode()
+    assert 'data-state="succeeded">Загружен</span>' in html and 'id="upload-import"' not in html
+
+
+def test_only_a_passed_dry_run_of_ones_own_region_can_be_imported(
+    client, coordinator62, coordinator63, orgs, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator62)
+    # The job runs after the request here, as it does with a worker: the flash cannot say more yet.
+    page = post_file(client, [row("62-0", staff=(1, 2))], django_capture_on_commit_callbacks, dry_run="on")
+    assert "Файл поставлен в очередь на проверку. Ничего не будет сохранено." in page.content.decode()
+    failed = Upload.objects.get()
+    assert failed.state == UploadStatus.FAILED
+    html = client.get(f"/uploads/{failed.pk}/").content.decode()
+    assert 'id="upload-import"' not in html
+    page = client.post(f"/uploads/{failed.pk}/import/", follow=True).content.decode()
+    assert "Загрузить можно только файл, который прошёл проверку без ошибок." in page
+    post_file(client, [row("62-0")], django_capture_on_commit_callbacks, dry_run="on")
+    checked = Upload.objects.get(status=UploadStatus.SUCCEEDED)
+    client.force_login(coordinator63)
+    assert client.post(f"/uploads/{checked.pk}/import/").status_code == 403
+    assert client.get(f"/uploads/{checked.pk}/import/").status_code == 405
+    assert Upload.objects.count() == 2
+
+
+def test_a_rejected_file_shows_no_diff(client, coordinator62, orgs, django_capture_on_commit_callbacks):
+    upload = send(coordinator62, [row("62-0"), row("62-1", staff=(1, 2))], on_commit=django_capture_on_commit_callbacks)
+    assert upload.status == UploadStatus.FAILED and upload.diff
+    client.force_login(coordinator62)
+    html = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert 'id="upload-diff"' not in html and "Что изменилось" not in html
+
+
+def test_a_partial_import_has_its_own_badge_with_the_skipped_count(
+    client, coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send(
+        coordinator62,
+        [row("62-0"), row("62-1", staff=(1, 2))],
+        mode="skip_invalid",
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert (upload.status, upload.state, upload.rows_rejected) == (UploadStatus.SUCCEEDED, "partial", 1)
+    client.force_login(coordinator62)
+    badge = 'class="badge partial">Загружен частично: пропущено строк 1</span>'
+    assert badge in client.get("/uploads/").content.decode()
+    assert badge in client.get("/regions/62/uploads/").content.decode()
+    assert (
+        'data-state="partial">Загружен частично: пропущено строк 1'
+        in client.get(f"/uploads/{upload.pk}/").content.decode()
+    )
+    answer = client.get(f"/api/v1/uploads/{upload.pk}/").json()
+    assert (answer["status"], answer["state"]) == ("succeeded", "partial")
+
+
+def test_a_superseded_upload_names_the_one_that_replaced_it(
+    client, coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    first = send(coordinator62, [row("62-0")], on_commit=django_capture_on_commit_callbacks)
+    assert "Загружено строк: 1." in first.message
+    second = send(coordinator62, [row("62-0", staff=(100, 90))], on_commit=django_capture_on_commit_callbacks)
+    first.refresh_from_db()
+    assert (first.status, first.superseded_by_id) == (UploadStatus.SUPERSEDED, second.pk)
+    client.force_login(coordinator62)
+    html = client.get(f"/uploads/{first.pk}/").content.decode()
+    assert f'Заменена <a href="/uploads/{second.pk}/">загрузкой № {second.pk}</a>' in html
+    assert "Загружено строк" not in html
+    assert "Было загружено (заменено)" in html
+    assert client.get(f"/api/v1/uploads/{first.pk}/").json()["superseded_by"] == second.pk
