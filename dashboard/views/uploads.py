@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from metrics.choices import UploadState, UploadStatus
 from metrics.constants import FINAL_UPLOAD_STATUSES
+from metrics.counts import COUNT_FIELDS
 from metrics.filtersets import UploadFilterSet
 from metrics.selectors import upload_get_for_user, upload_warning_groups, uploads_for_user
 from metrics.services import upload_create, upload_import_checked
@@ -20,6 +21,7 @@ from sferum_migration.exceptions import ApplicationError, is_permission_refusal
 
 from ..errors import refusals_shown_on
 from ..forms import UploadForm
+from ..tables import count_headers
 from .common import region_crumbs, russia_url
 
 ERRORS_SHOWN = 500
@@ -55,6 +57,13 @@ def upload_list(request):
             "breadcrumbs": [(_("Россия"), russia_url(request)), (_("Загрузки"), None)],
         },
     )
+
+
+def _diff_changes(upload) -> list[tuple[str, int]]:
+    """The diff's total change per count, named as the tables name the counts, in their order."""
+    changed = (upload.diff or {}).get("changed_totals") or {}
+    labels = dict(zip(COUNT_FIELDS, count_headers(), strict=True))
+    return [(labels[code], changed[code]) for code in COUNT_FIELDS if changed.get(code)]
 
 
 def _upload_accepted_message(upload) -> str:
@@ -115,6 +124,7 @@ def upload_detail(request, pk):
             "errors_not_kept": max(0, upload.errors_total - len(upload.errors)),
             "warning_groups": upload_warning_groups(upload=upload, per_code=WARNINGS_SHOWN_PER_CODE),
             "can_explain": user_has_national_scope(request.user),
+            "diff_changes": _diff_changes(upload),
             "can_import": upload.state == UploadState.CHECKED and user_can_upload(request.user, upload.region),
             "breadcrumbs": [
                 (_("Россия"), russia_url(request)),

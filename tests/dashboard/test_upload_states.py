@@ -186,3 +186,18 @@ def test_a_superseded_upload_names_the_one_that_replaced_it(
     assert "Загружено строк" not in html
     assert "Было загружено (заменено)" in html
     assert client.get(f"/api/v1/uploads/{first.pk}/").json()["superseded_by"] == second.pk
+
+
+def test_the_change_summary_names_the_counts_in_words(client, coordinator62, orgs, django_capture_on_commit_callbacks):
+    send(coordinator62, [row("62-0", staff=(100, 50)), row("62-1")], on_commit=django_capture_on_commit_callbacks)
+    upload = send(
+        coordinator62,
+        [row("62-0", staff=(100, 65), students=(480, 150)), row("62-1")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert upload.diff["changed_totals"] == {"staff_active": 15, "students_total": -20}
+    client.force_login(coordinator62)
+    html = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert '<span id="diff-changes">(Работники, активные: +15; Обучающиеся, всего: −20)</span>' in html
+    assert "staff_active" not in html and "students_total" not in html
