@@ -97,6 +97,8 @@ class ParseResult:
     has_region_column: bool
     has_week_column: bool
     error_log: RowErrorLog | None = None
+    # The «Неделя» column is there but blank in every row: the week must come from the form.
+    week_column_blank: bool = False
 
     @property
     def log(self) -> RowErrorLog:
@@ -329,4 +331,6 @@ def _parse_rows(
         has_region_column=i_region >= 0,
         has_week_column=i_week >= 0,
         error_log=log,
+        # Every distinct text of the column is cached until CACHED_TEXTS: a blank column has one or two.
+        week_column_blank=i_week >= 0 and len(weeks) < CACHED_TEXTS and not any(text.strip() for text in weeks),
     )

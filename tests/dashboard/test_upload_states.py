@@ -201,3 +201,39 @@ def test_the_change_summary_names_the_counts_in_words(client, coordinator62, org
     html = client.get(f"/uploads/{upload.pk}/").content.decode()
     assert '<span id="diff-changes">(Работники, активные: +15; Обучающиеся, всего: −20)</span>' in html
     assert "staff_active" not in html and "students_total" not in html
+
+
+def test_a_blank_week_column_without_a_chosen_week_is_one_hint(
+    client, coordinator62, django_capture_on_commit_callbacks
+):
+    for i in range(28):
+        OrganisationFactory(org_id=f"62-{i}")
+    upload = send_weeks(
+        coordinator62, [week_row(f"62-{i}", None) for i in range(28)], django_capture_on_commit_callbacks
+    )
+    assert upload.status == UploadStatus.FAILED
+    assert upload.message == "Укажите неделю в форме или заполните столбец «Неделя»."
+    assert (upload.errors_total, upload.errors) == (0, [])
+    client.force_login(coordinator62)
+    html = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert "Укажите неделю в форме или заполните столбец «Неделя»." in html and "Не указана неделя" not in html
+    # The same file with a week chosen in the form is imported.
+    chosen = send(
+        coordinator62,
+        None,
+        file=csv_file([week_row(f"62-{i}", None) for i in range(28)], header=HEADER_WEEK),
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert (chosen.status, chosen.rows_imported, chosen.week_first) == (UploadStatus.SUCCEEDED, 28, WEEK)
+
+
+def test_a_week_column_filled_in_some_rows_still_names_each_row_without_one(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send_weeks(
+        coordinator62,
+        [week_row("62-0", WEEK), week_row("62-1", None), week_row("62-2", None)],
+        django_capture_on_commit_callbacks,
+    )
+    assert upload.status == UploadStatus.FAILED and upload.errors_total == 2
+    assert [error["message"] for error in upload.errors] == ["Не указана неделя", "Не указана неделя"]
