@@ -1,7 +1,7 @@
 """Typed rows and row errors, and the loop that validates every data row of a file."""
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from django.utils.translation import gettext as _
@@ -99,6 +99,8 @@ class ParseResult:
     error_log: RowErrorLog | None = None
     # The «Неделя» column is there but blank in every row: the week must come from the form.
     week_column_blank: bool = False
+    # The ID of every organisation the file names with a readable week, its rows with errors too.
+    org_ids: set[str] = field(default_factory=set)
 
     @property
     def log(self) -> RowErrorLog:
@@ -332,5 +334,6 @@ def _parse_rows(
         has_week_column=i_week >= 0,
         error_log=log,
         # Every distinct text of the column is cached until CACHED_TEXTS: a blank column has one or two.
+        org_ids=set().union(*first_line.values()),
         week_column_blank=i_week >= 0 and len(weeks) < CACHED_TEXTS and not any(text.strip() for text in weeks),
     )

@@ -391,7 +391,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     )
     if write:
         organisations_register(rows=valid)
-    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing)
+    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing, file_org_ids=parsed.org_ids)
     stood = False
     if write:
         keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)

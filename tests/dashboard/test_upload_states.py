@@ -237,3 +237,19 @@ def test_a_week_column_filled_in_some_rows_still_names_each_row_without_one(
     )
     assert upload.status == UploadStatus.FAILED and upload.errors_total == 2
     assert [error["message"] for error in upload.errors] == ["Не указана неделя", "Не указана неделя"]
+
+
+def test_registry_organisations_absent_from_the_file_are_counted_not_rows_with_errors(
+    client, coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    upload = send(
+        coordinator62,
+        [row("62-0"), row("62-1", staff=(1, 2)), row("NEW-1", name="Школа", kind="x")],
+        mode="skip_invalid",
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert (upload.state, upload.rows_rejected) == ("partial", 2)
+    assert (upload.diff["missing_count"], upload.diff["missing_sample"]) == (1, ["62-2"])
+    client.force_login(coordinator62)
+    html = client.get(f"/uploads/{upload.pk}/").content.decode()
+    assert "Организаций реестра региона нет в файле: <strong>1</strong>" in html
