@@ -112,9 +112,12 @@ class ParseResult:
 class _Reading:
     """What every reader hands on to the row rules."""
 
-    progress: Callable[[int], None] | None
+    # Called every PROGRESS_EVERY rows with the rows read and the rows expected (None: unknown).
+    progress: Callable[[int, int | None], None] | None
     weeks: WeekRange
     errors_kept: int | None = None
+    # About how many rows the file holds (its line count, the sheet's height), for the progress.
+    rows_expected: int | None = None
 
 
 def _parse_rows(
@@ -130,7 +133,7 @@ def _parse_rows(
     One long function on purpose: it runs once per row of a 90,000-row national file, and every
     call or attribute lookup in it costs whole percents of the import (FIELD_NOTES: ~170k rows/s is
     the target), so the common cases are inlined here and only the slow paths call into ``cells``."""
-    progress, accepted = read.progress, read.weeks
+    progress, accepted, expected = read.progress, read.weeks, read.rows_expected
     index, names = columns.index, columns.names
     i_id = index["org_id"]
     i_name = index.get("org_name", -1)
@@ -174,7 +177,7 @@ def _parse_rows(
             continue
         total += 1
         if progress is not None and total % PROGRESS_EVERY == 0:
-            progress(total)
+            progress(total, expected)
         errors_before = log.total
         # Names lose the characters that would make them display as something else.
         org_name = without_bidi_controls(row[i_name]).strip() if i_name >= 0 else ""
