@@ -32,6 +32,7 @@ urlpatterns = [
     path("uploads/", views.upload_list, name="upload_list"),
     path("uploads/template.<fmt:fmt>", views.upload_template, name="upload_template"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
+    path("uploads/<int:pk>/import/", views.upload_import, name="upload_import"),
     path("uploads/<int:pk>/errors.<fmt:fmt>", views.upload_errors_export, name="upload_errors_export"),
     path("uploads/<int:pk>/warnings.<fmt:fmt>", views.upload_warnings_export, name="upload_warnings_export"),
     path(

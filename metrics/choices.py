@@ -19,6 +19,19 @@ class UploadStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Заменён более поздней загрузкой")
 
 
+class UploadState(models.TextChoices):
+    """What an upload's badge says: its status, with a passed dry run and an import that skipped
+    rows told apart from a clean import (derived from the status, ``dry_run`` and ``rows_rejected``)."""
+
+    QUEUED = "queued", _("В очереди")
+    PROCESSING = "processing", _("Обрабатывается")
+    SUCCEEDED = "succeeded", _("Загружен")
+    PARTIAL = "partial", _("Загружен частично")
+    CHECKED = "checked", _("Проверен")
+    FAILED = "failed", _("Ошибка")
+    SUPERSEDED = "superseded", _("Заменён более поздней загрузкой")
+
+
 class UploadMode(models.TextChoices):
     ATOMIC = "atomic", _("Всё или ничего")
     SKIP_INVALID = "skip_invalid", _("Загрузить корректные строки, пропустить ошибочные")

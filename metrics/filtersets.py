@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from regions.models import Region
 
 from .choices import UploadStatus
-from .kpi import validate_accepted_week
+from .kpi import monday_of, validate_accepted_week
 from .models import Upload, WeeklySnapshot
 from .selectors import uploads_for_user
 
@@ -18,7 +18,7 @@ class UploadFilterSet(django_filters.FilterSet):
 
     region = django_filters.CharFilter(method="filter_region", label=_("Код региона"))
     status = django_filters.ChoiceFilter(choices=UploadStatus.choices, label=_("Статус"), empty_label=_("Любой статус"))
-    week = django_filters.DateFilter(label=_("Неделя"), validators=[validate_accepted_week])
+    week = django_filters.DateFilter(method="filter_week", label=_("Неделя"), validators=[validate_accepted_week])
 
     class Meta:
         model = Upload
@@ -29,6 +29,11 @@ class UploadFilterSet(django_filters.FilterSet):
         if region is None:
             return queryset.none()
         return uploads_for_user(user=self.request.user, region=region, uploads=queryset)
+
+    def filter_week(self, queryset, name, value):
+        # The weeks the file covers, whether chosen on upload or read from its «Неделя» column.
+        week = monday_of(value)
+        return queryset.filter(week_first__lte=week, week_last__gte=week)
 
 
 class SnapshotFilterSet(django_filters.FilterSet):

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 
 from regions.choices import OrganisationKind
 
-from .choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType, UploadMode, UploadStatus, WarningCode
+from .choices import (
+    KpiCode,
+    ReportingStatus,
+    ScheduleStatus,
+    ScopeType,
+    UploadMode,
+    UploadState,
+    UploadStatus,
+    WarningCode,
+)
 from .counts import ACTIVE_TOTAL_PAIRS, COUNT_FIELDS  # noqa: F401
 
 
@@ -101,12 +110,26 @@ class Upload(models.Model):
         help_text=_("Пусто: национальный файл со столбцом «Код региона»."),
     )
     week = models.DateField(_("неделя"), null=True, blank=True, help_text=_("Понедельник недели."))
+    # The weeks the file covers, whatever their source (the form, or the file's «Неделя» column):
+    # set on creation from ``week``, then by the import from its rows. Pages show and filter by them.
+    week_first = models.DateField(_("первая неделя файла"), null=True, blank=True)
+    week_last = models.DateField(_("последняя неделя файла"), null=True, blank=True)
     mode = models.CharField(_("режим"), max_length=16, choices=UploadMode.choices, default=UploadMode.ATOMIC)
     dry_run = models.BooleanField(_("только проверка"), default=False)
     status = models.CharField(
         _("статус"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED, db_index=True
     )
     progress = models.PositiveSmallIntegerField(_("прогресс, %"), default=0)
+    # The import whose values replaced this one's (set when it is marked superseded by one).
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("заменена загрузкой"),
+    )
     rows_total = models.PositiveIntegerField(_("строк всего"), default=0)
     rows_imported = models.PositiveIntegerField(_("строк загружено"), default=0)
     rows_rejected = models.PositiveIntegerField(_("строк отклонено"), default=0)
@@ -149,6 +172,23 @@ class Upload(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboard:upload_detail", kwargs={"pk": self.pk})
+
+    @property
+    def state(self) -> str:
+        """The badge's state (UploadState): a passed dry run is checked, not loaded; an import
+        that skipped rows is partial."""
+        if self.status == UploadStatus.SUCCEEDED:
+            if self.dry_run:
+                return UploadState.CHECKED
+            if self.rows_rejected:
+                return UploadState.PARTIAL
+        return self.status
+
+    def get_state_display(self) -> str:
+        state = self.state
+        if state == UploadState.PARTIAL:
+            return _("Загружен частично: пропущено строк %(n)s") % {"n": self.rows_rejected}
+        return UploadState(state).label
 
 
 class WeeklySnapshot(models.Model):

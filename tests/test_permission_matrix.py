@@ -58,6 +58,12 @@ RULES = {
     ],
     "dashboard:upload_detail": [("get", "/uploads/{upload}/", REGION63_UPLOADS)],
     "dashboard:upload_errors_export": [("get", "/uploads/{upload}/errors.csv", REGION63_UPLOADS)],
+    # the file of a region-63 check sent again: who may upload for region 63 is sent back to the
+    # page (this check failed, so it says why); nobody else gets further than a 403
+    "dashboard:upload_import": [
+        ("post", "/uploads/{upload}/import/", dict(zip(ROLES, (LOGIN, 302, 403, 302, 403, 302, 403), strict=True))),
+        ("get", "/uploads/{upload}/import/", dict(dict.fromkeys(ROLES, 405), anonymous=LOGIN, norole=403)),
+    ],
     "digests:profile": [("get", "/profile/digests/", ALL_LOGGED_IN)],
     # The link of an e-mail: its signed token is the access, with or without a login.
     # (an account without a role is refused every page before any view, this one included)

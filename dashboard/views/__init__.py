@@ -14,7 +14,7 @@ from .overview import home
 from .quality import upload_warning_explain, upload_warnings_export
 from .reporting import region_missing, region_missing_export, reporting, reporting_export
 from .scopes import municipality, organisation, region
-from .uploads import region_uploads, upload_detail, upload_list
+from .uploads import region_uploads, upload_detail, upload_import, upload_list
 
 __all__ = [
     "home",
@@ -33,6 +33,7 @@ __all__ = [
     "reporting_export",
     "upload_detail",
     "upload_errors_export",
+    "upload_import",
     "upload_list",
     "upload_template",
     "upload_warning_explain",

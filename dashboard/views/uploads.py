@@ -7,16 +7,21 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from metrics.choices import UploadState, UploadStatus
+from metrics.constants import FINAL_UPLOAD_STATUSES
+from metrics.counts import COUNT_FIELDS
 from metrics.filtersets import UploadFilterSet
 from metrics.selectors import upload_get_for_user, upload_warning_groups, uploads_for_user
-from metrics.services import upload_create
+from metrics.services import upload_create, upload_import_checked
 from regions.models import Region
 from regions.selectors import user_can_upload, user_has_national_scope, user_region
+from sferum_migration.exceptions import ApplicationError, is_permission_refusal
 
 from ..errors import refusals_shown_on
 from ..forms import UploadForm
+from ..tables import count_headers
 from .common import region_crumbs, russia_url
 
 ERRORS_SHOWN = 500
@@ -36,7 +41,7 @@ def upload_list(request):
         if form.is_valid():
             with refusals_shown_on(form):
                 upload = upload_create(user=request.user, **form.cleaned_data)
-                messages.info(request, _("Файл принят и поставлен в очередь на обработку."))
+                messages.info(request, _upload_accepted_message(upload))
                 return redirect(upload)
     filterset = UploadFilterSet(request.GET or None, queryset=uploads_for_user(user=request.user), request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -52,6 +57,43 @@ def upload_list(request):
             "breadcrumbs": [(_("Россия"), russia_url(request)), (_("Загрузки"), None)],
         },
     )
+
+
+def _diff_changes(upload) -> list[tuple[str, int]]:
+    """The diff's total change per count, named as the tables name the counts, in their order."""
+    changed = (upload.diff or {}).get("changed_totals") or {}
+    labels = dict(zip(COUNT_FIELDS, count_headers(), strict=True))
+    return [(labels[code], changed[code]) for code in COUNT_FIELDS if changed.get(code)]
+
+
+def _upload_accepted_message(upload) -> str:
+    """The flash after sending a file: a dry run says that nothing is saved, checked or not yet
+    (without a broker the job has run before the redirect)."""
+    upload.refresh_from_db(fields=["status"])
+    if not upload.dry_run:
+        return _("Файл принят и поставлен в очередь на обработку.")
+    if upload.status == UploadStatus.SUCCEEDED:
+        return _(
+            "Файл проверен, ошибок нет. Ничего не сохранено: чтобы загрузить данные, нажмите «Загрузить этот файл»."
+        )
+    if upload.status in FINAL_UPLOAD_STATUSES:
+        return _("Файл проверен. Ничего не сохранено.")
+    return _("Файл поставлен в очередь на проверку. Ничего не будет сохранено.")
+
+
+@require_POST
+def upload_import(request, pk):
+    """Import for real the file of a dry run that passed (the same file, region, week and mode)."""
+    checked = upload_get_for_user(user=request.user, pk=pk)
+    try:
+        upload = upload_import_checked(user=request.user, upload=checked)
+    except ApplicationError as error:
+        if is_permission_refusal(error):
+            raise PermissionDenied(error.message) from error
+        messages.error(request, error.message)
+        return redirect(checked)
+    messages.info(request, _("Файл проверки № %(n)s отправлен на загрузку.") % {"n": checked.pk})
+    return redirect(upload)
 
 
 def region_uploads(request, code):
@@ -82,6 +124,8 @@ def upload_detail(request, pk):
             "errors_not_kept": max(0, upload.errors_total - len(upload.errors)),
             "warning_groups": upload_warning_groups(upload=upload, per_code=WARNINGS_SHOWN_PER_CODE),
             "can_explain": user_has_national_scope(request.user),
+            "diff_changes": _diff_changes(upload),
+            "can_import": upload.state == UploadState.CHECKED and user_can_upload(request.user, upload.region),
             "breadcrumbs": [
                 (_("Россия"), russia_url(request)),
                 (_("Загрузки"), reverse("dashboard:upload_list")),

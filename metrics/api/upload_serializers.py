@@ -8,7 +8,7 @@ from rest_framework.reverse import reverse
 
 from regions.models import Region
 
-from ..choices import UploadMode, UploadStatus, WarningCode
+from ..choices import UploadMode, UploadState, UploadStatus, WarningCode
 from ..kpi import validate_accepted_week
 from ..models import Upload, UploadWarning
 from ..selectors import upload_warnings
@@ -98,11 +98,28 @@ class UploadWarningSerializer(serializers.ModelSerializer):
 
 class UploadSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=UploadStatus.choices, read_only=True)
+    state = serializers.ChoiceField(
+        choices=UploadState.choices,
+        read_only=True,
+        help_text=_(
+            "Что показывает значок: статус, где проверка без ошибок — checked, загрузка с пропуском строк — partial."
+        ),
+    )
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    superseded_by = serializers.IntegerField(
+        source="superseded_by_id", read_only=True, allow_null=True, help_text=_("Загрузка, заменившая значения этой.")
+    )
     mode = serializers.ChoiceField(choices=UploadMode.choices, read_only=True)
     region = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True, help_text=_("Код региона; null — национальный файл.")
     )
     week = serializers.DateField(read_only=True, allow_null=True, help_text=_("Понедельник недели."))
+    week_first = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Первая неделя файла (выбранная в форме или из строк).")
+    )
+    week_last = serializers.DateField(
+        read_only=True, allow_null=True, help_text=_("Последняя неделя файла (выбранная в форме или из строк).")
+    )
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     errors = serializers.SerializerMethodField(
         help_text=_("Первые ошибки строк файла (не больше UPLOAD_ERRORS_SHOWN); все — в отчёте errors_report.")
@@ -126,8 +143,13 @@ class UploadSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "status",
+            "state",
+            "state_display",
+            "superseded_by",
             "region",
             "week",
+            "week_first",
+            "week_last",
             "mode",
             "dry_run",
             "original_name",

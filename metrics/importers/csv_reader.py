@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ def _parse_csv(data: bytes, *, read: _Reading, not_text_message: str) -> ParseRe
             next(reader)
         header_line, cells = _first_filled(enumerate(reader, 1))
         # The reader goes on from the row after the header, so the lines keep counting from there.
+        read = replace(read, rows_expected=data.count(b"\n") or None)
         return _parse_rows(reader, _map_header(cells), header_line=header_line, read=read)
     except csv.Error as error:
         raise FileRejected(

@@ -19,7 +19,7 @@ def parse_upload(
     *,
     filename: str,
     max_bytes: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
     weeks: WeekRange | None = None,
     errors_kept: int | None = None,
 ) -> ParseResult:

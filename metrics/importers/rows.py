@@ -1,7 +1,7 @@
 """Typed rows and row errors, and the loop that validates every data row of a file."""
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from django.utils.translation import gettext as _
@@ -97,6 +97,10 @@ class ParseResult:
     has_region_column: bool
     has_week_column: bool
     error_log: RowErrorLog | None = None
+    # The «Неделя» column is there but blank in every row: the week must come from the form.
+    week_column_blank: bool = False
+    # The ID of every organisation the file names with a readable week, its rows with errors too.
+    org_ids: set[str] = field(default_factory=set)
 
     @property
     def log(self) -> RowErrorLog:
@@ -108,9 +112,12 @@ class ParseResult:
 class _Reading:
     """What every reader hands on to the row rules."""
 
-    progress: Callable[[int], None] | None
+    # Called every PROGRESS_EVERY rows with the rows read and the rows expected (None: unknown).
+    progress: Callable[[int, int | None], None] | None
     weeks: WeekRange
     errors_kept: int | None = None
+    # About how many rows the file holds (its line count, the sheet's height), for the progress.
+    rows_expected: int | None = None
 
 
 def _parse_rows(
@@ -126,7 +133,7 @@ def _parse_rows(
     One long function on purpose: it runs once per row of a 90,000-row national file, and every
     call or attribute lookup in it costs whole percents of the import (FIELD_NOTES: ~170k rows/s is
     the target), so the common cases are inlined here and only the slow paths call into ``cells``."""
-    progress, accepted = read.progress, read.weeks
+    progress, accepted, expected = read.progress, read.weeks, read.rows_expected
     index, names = columns.index, columns.names
     i_id = index["org_id"]
     i_name = index.get("org_name", -1)
@@ -170,7 +177,7 @@ def _parse_rows(
             continue
         total += 1
         if progress is not None and total % PROGRESS_EVERY == 0:
-            progress(total)
+            progress(total, expected)
         errors_before = log.total
         # Names lose the characters that would make them display as something else.
         org_name = without_bidi_controls(row[i_name]).strip() if i_name >= 0 else ""
@@ -329,4 +336,7 @@ def _parse_rows(
         has_region_column=i_region >= 0,
         has_week_column=i_week >= 0,
         error_log=log,
+        # Every distinct text of the column is cached until CACHED_TEXTS: a blank column has one or two.
+        org_ids=set().union(*first_line.values()),
+        week_column_blank=i_week >= 0 and len(weeks) < CACHED_TEXTS and not any(text.strip() for text in weeks),
     )

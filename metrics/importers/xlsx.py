@@ -4,6 +4,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time
 
 from django.utils.translation import gettext as _
@@ -48,6 +49,7 @@ def _parse_xlsx_calamine(data: bytes, *, read: _Reading) -> ParseResult:
     header_line, cells = _first_filled((line, [_cell_text(value) for value in raw]) for line, raw in rows)
     columns = _map_header(cells)
     data_rows = _xlsx_texts((raw + (None,) * (columns.need - len(raw)) for _line, raw in rows), columns.need)
+    read = replace(read, rows_expected=sheet.height or None)
     return _parse_rows(data_rows, columns, header_line=header_line, read=read, serial_base=serial_base)
 
 

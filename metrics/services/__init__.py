@@ -12,7 +12,14 @@ from .registry import organisation_kpis_refresh, organisation_kpis_refresh_enque
 from .reporting import Arrival, reporting_arrivals_record, reporting_refresh
 from .roadmaps import roadmap_regional_upsert
 from .schedule import schedule_states_refresh
-from .uploads import UploadRefused, upload_create, upload_enqueue, upload_process, uploads_requeue_stuck
+from .uploads import (
+    UploadRefused,
+    upload_create,
+    upload_enqueue,
+    upload_import_checked,
+    upload_process,
+    uploads_requeue_stuck,
+)
 
 __all__ = [
     "Arrival",
@@ -30,6 +37,7 @@ __all__ = [
     "schedule_states_refresh",
     "upload_create",
     "upload_enqueue",
+    "upload_import_checked",
     "upload_process",
     "upload_quality_check",
     "upload_warning_explain",

@@ -63,19 +63,19 @@ def organisations_register(*, rows: list[ValidRow]) -> None:
             valid_row.organisation = by_org_id[valid_row.row.org_id]
 
 
-def upload_diff(*, rows: list[ValidRow], registry: RegistryIndex, existing: dict) -> dict:
+def upload_diff(
+    *, rows: list[ValidRow], registry: RegistryIndex, existing: dict, file_org_ids: set[str] = frozenset()
+) -> dict:
     """What the file changes against the weeks it touches: new organisations (an unknown one too,
-    registered or not), changed ones with the total change per count, unchanged ones, and
-    registry organisations missing from it."""
+    registered or not), changed ones with the total change per count, unchanged ones, and the
+    registry organisations of its regions that the file does not name at all (``file_org_ids``:
+    every organisation it names, in rows with errors too)."""
     new = changed = unchanged = 0
     totals = dict.fromkeys(COUNT_FIELDS, 0)
-    present = defaultdict(set)
     for valid_row in rows:
-        seen = present[(valid_row.region_id, valid_row.week)]
         if valid_row.organisation is None:  # not registered (a dry run): new
             new += 1
             continue
-        seen.add(valid_row.organisation.id)
         before = existing.get((valid_row.organisation.id, valid_row.week))
         if before is None:
             new += 1
@@ -86,16 +86,15 @@ def upload_diff(*, rows: list[ValidRow], registry: RegistryIndex, existing: dict
         changed += 1
         for field_name, old, value in zip(COUNT_FIELDS, before[0], valid_row.row.counts, strict=True):
             totals[field_name] += value - old
-    missing_count = 0
-    missing = set()
-    registry_by_region = defaultdict(list)
-    for organisation in registry.known.values():
-        registry_by_region[organisation.region_id].append(organisation)
-    for (region_id, _week), seen in present.items():
-        for organisation in registry_by_region.get(region_id, []):
-            if organisation.id not in seen:
-                missing_count += 1
-                missing.add(organisation.org_id)
+    regions = {valid_row.region_id for valid_row in rows}
+    named = set(file_org_ids)
+    named.update(valid_row.row.org_id for valid_row in rows)
+    missing = {
+        organisation.org_id
+        for organisation in registry.known.values()
+        if organisation.region_id in regions and organisation.org_id not in named
+    }
+    missing_count = len(missing)
     return {
         "rows_valid": len(rows),
         "new": new,
@@ -215,10 +214,11 @@ def _snapshots_upsert_postgresql(upload_id: int, rows: list[ValidRow]) -> None:
         )
 
 
-def uploads_mark_superseded(*, upload_ids: set[int]) -> None:
-    """An earlier upload none of whose values stand any more is marked superseded."""
+def uploads_mark_superseded(*, upload_ids: set[int], by: int | None = None) -> None:
+    """An earlier upload none of whose values stand any more is marked superseded (by the upload
+    ``by`` whose import replaced the last of them)."""
     if not upload_ids:
         return
     Upload.objects.filter(id__in=upload_ids, status=UploadStatus.SUCCEEDED).exclude(
         id__in=WeeklySnapshot.objects.filter(upload_id__in=upload_ids).values("upload_id")
-    ).update(status=UploadStatus.SUPERSEDED)
+    ).update(status=UploadStatus.SUPERSEDED, superseded_by_id=by)

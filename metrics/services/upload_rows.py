@@ -95,6 +95,9 @@ def upload_rows_validate(*, upload: Upload, parsed: ParseResult) -> tuple[list[V
         raise FileRejected(_("В национальном файле нужен столбец «Код региона» в каждой строке."))
     if upload.week is None and not parsed.has_week_column:
         raise FileRejected(_("Не выбрана неделя: укажите её при загрузке или добавьте столбец «Неделя»."))
+    if upload.week is None and parsed.week_column_blank:
+        # One hint, not the same «Не указана неделя» on every row.
+        raise FileRejected(_("Укажите неделю в форме или заполните столбец «Неделя»."))
     errors = RowErrorLog(settings.UPLOAD_ERRORS_KEPT)
     registry = registry_index_read(region_id=upload.region_id, org_ids=(row.org_id for row in parsed.rows))
     known, elsewhere, region_ids = registry.known, registry.elsewhere, registry.region_ids

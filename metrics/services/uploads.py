@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +87,8 @@ def upload_create(
         uploaded_by=user,
         region=region,
         week=week,
+        week_first=week,
+        week_last=week,
         mode=mode,
         dry_run=dry_run,
     )
@@ -117,6 +120,23 @@ def upload_create(
             upload.file.storage.delete(written)
         raise
     return upload
+
+
+def upload_import_checked(*, user, upload: Upload) -> Upload:
+    """Import for real the file of a dry run that passed: the same stored file, region, week and
+    mode, sent again through ``upload_create`` (which checks the user's scope)."""
+    if not (upload.dry_run and upload.status == UploadStatus.SUCCEEDED):
+        raise UploadRefused(_("Загрузить можно только файл, который прошёл проверку без ошибок."))
+    if not upload.file:
+        raise UploadRefused(_("Файл этой проверки не сохранён: отправьте его заново."))
+    with upload.file.open("rb") as stored:
+        return upload_create(
+            user=user,
+            file=File(stored, name=upload.original_name),
+            region=upload.region,
+            week=upload.week,
+            mode=upload.mode,
+        )
 
 
 def _upload_file_write(upload: Upload, file, original_name: str) -> str:
@@ -335,9 +355,17 @@ def _upload_parse(upload: Upload) -> ParseResult:
             source,
             filename=upload.original_name,
             max_bytes=settings.UPLOAD_MAX_BYTES,
-            progress=lambda rows: _progress(upload.id, 5 + min(50, rows // 2000)),
+            progress=lambda rows, expected: _progress(upload.id, _parse_percent(rows, expected)),
             errors_kept=settings.UPLOAD_ERRORS_KEPT,
         )
+
+
+def _parse_percent(rows: int, expected: int | None) -> int:
+    """Reading the file is 5–55 %: in proportion to the rows expected (a 250,000-row file does
+    not sit at 55 % from its 100,000th row on), or 1 % per 2,000 rows when that is unknown."""
+    if expected:
+        return 5 + min(50, 50 * rows // expected)
+    return 5 + min(50, rows // 2000)
 
 
 def _upload_import(upload: Upload, parsed: ParseResult) -> None:
@@ -351,6 +379,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     upload.errors_total = errors.total
     upload.errors_summary = errors.summary()
     upload.rows_rejected = errors.rows
+    upload.week_first, upload.week_last = _upload_week_range(upload, parsed, valid)
     pairs = sorted({(valid_row.region_id, valid_row.week) for valid_row in valid})
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
@@ -370,7 +399,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     )
     if write:
         organisations_register(rows=valid)
-    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing)
+    upload.diff = upload_diff(rows=valid, registry=registry, existing=existing, file_org_ids=parsed.org_ids)
     stood = False
     if write:
         keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)
@@ -382,7 +411,7 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         _progress(upload.id, 85)
         for week in sorted({week for _region, week in pairs}):
             kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
-        uploads_mark_superseded(upload_ids=replaced - {None, upload.id})
+        uploads_mark_superseded(upload_ids=replaced - {None, upload.id}, by=upload.id)
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(
@@ -395,6 +424,8 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "rows_total",
             "rows_imported",
             "rows_rejected",
+            "week_first",
+            "week_last",
             "errors",
             "errors_total",
             "errors_summary",
@@ -406,6 +437,17 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "finished_at",
         ]
     )
+
+
+def _upload_week_range(upload: Upload, parsed: ParseResult, valid: list) -> tuple[date | None, date | None]:
+    """The first and last week the file covers: its valid rows' weeks, else any row's own week or
+    the week chosen on upload (a file refused whole still names the weeks it was meant for)."""
+    weeks = {valid_row.week for valid_row in valid}
+    if not weeks:
+        weeks = {row.week or upload.week for row in parsed.rows} - {None}
+    if not weeks:
+        return upload.week, upload.week
+    return min(weeks), max(weeks)
 
 
 def _upload_outcome(

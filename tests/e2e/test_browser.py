@@ -212,6 +212,39 @@ def test_coordinator_lands_on_their_region_and_uploads_a_file(live_server, coord
     assert page.problems == []
 
 
+def test_a_passed_check_is_checked_and_its_button_loads_the_same_file(live_server, coordinator62, activity, page):
+    """Issue #17 item 2: «Только проверить» that passes reads «Проверен», saves nothing, and its page
+    loads the same file for real with one button."""
+    expect = playwright_api.expect
+    log_in(page, live_server, coordinator62.username)
+    header = "ID организации;Работники всего;Работники активные;Обучающиеся всего;Обучающиеся активные;" \
+        "Родители всего;Родители активные;Пользователи Сферума всего;Пользователи только в MAX"  # fmt: skip
+    lines = [header] + [f"E2E-62-{i};100;70;500;200;800;300;1400;1400" for i in range(6)]
+    page.goto(f"{live_server.url}/uploads/")
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "ryazan-check.csv", "mimeType": "text/csv", "buffer": "\r\n".join(lines).encode("cp1251")}],
+    )
+    page.fill("input[name=week]", WEEK.isoformat())
+    page.check("input[name=dry_run]")
+    with page.expect_navigation():
+        page.click("#upload-form button[type=submit]")
+    expect(page.locator("#upload-status")).to_have_attribute("data-state", "checked")
+    expect(page.locator("#upload-status")).to_have_text("Проверен")
+    expect(page.locator(".messages")).to_contain_text("Ничего не сохранено")
+    expect(page.locator("#upload-diff h2")).to_have_text("Что изменится")
+    expect(page.locator("#diff-changes")).to_contain_text("Работники, активные:")
+    shoot(page, "upload-checked")
+    with page.expect_navigation():
+        page.click("#upload-import button[type=submit]")
+    expect(page.locator("#upload-status")).to_have_attribute("data-state", "succeeded")
+    expect(page.locator("#upload-status")).to_have_text("Загружен")
+    expect(page.locator("#upload-import")).to_have_count(0)
+    expect(page.locator("#upload-diff h2")).to_have_text("Что изменилось")
+    shoot(page, "upload-checked-then-loaded")
+    assert page.problems == []
+
+
 def test_the_first_screen_answers_who_is_behind_and_who_has_not_reported(live_server, ministry_user, activity, page):
     """DESIGN.md §8 at 1366×768: the status strip (counts by status, non-reporters, coverage, the
     week and its deadline) and the KPI cards above the fold; a status chip filters the table; the

@@ -445,10 +445,21 @@ def test_progress_is_reported_every_5000_rows():
     rows = [row(str(i)) for i in range(12_000)]
     seen = []
 
-    result = parse(csv_bytes(rows), progress=seen.append)
+    result = parse(csv_bytes(rows), progress=lambda done, expected: seen.append((done, expected)))
 
-    assert seen == [5000, 10000]
+    # With the file's line count (the header's line too), so that a page shows how far it is.
+    assert seen == [(5000, 12_001), (10000, 12_001)]
     assert len(result.rows) == 12_000
+
+
+def test_an_xlsx_reports_its_progress_against_the_sheets_height():
+    seen = []
+    parse(
+        xlsx_bytes([row(str(i)) for i in range(5_500)]),
+        filename="activity.xlsx",
+        progress=lambda done, expected: seen.append((done, expected)),
+    )
+    assert seen == [(5000, 5_501)]
 
 
 # --- kinds, weeks, regions ---------------------------------------------------------------------

@@ -701,3 +701,12 @@ def hostile_errors_upload(user, on_commit, *, nonsense_rows=0):
         *(row(f"62-{i + 10}", staff=("n/a", "n/a")) for i in range(nonsense_rows)),
     ]
     return send(user, rows, on_commit=on_commit)
+
+
+def test_reading_a_file_moves_the_progress_in_proportion_to_its_rows():
+    from metrics.services.uploads import _parse_percent
+
+    # A 250,000-row file is half read at 30 %, not at 55 % from its 100,000th row on.
+    assert [_parse_percent(rows, 250_000) for rows in (5_000, 100_000, 125_000, 250_000)] == [6, 25, 30, 55]
+    assert _parse_percent(300_000, 250_000) == 55  # never past the reading's share
+    assert [_parse_percent(rows, None) for rows in (10_000, 200_000)] == [10, 55]
