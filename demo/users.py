@@ -6,6 +6,7 @@ from regions.choices import UserRole
 from regions.models import Region
 from regions.services import user_upsert
 
+DIGEST_ROLES = (UserRole.MINISTRY, UserRole.COORDINATOR)
 # (username, password, role, region code, first name, last name): demo logins only.
 DEMO_USERS = (
     ("ministry", "ministry-demo-2025", UserRole.MINISTRY, None, "Мария", "Орлова"),
@@ -24,6 +25,7 @@ def login_upsert(
     region: Region | None = None,
     first_name: str = "",
     last_name: str = "",
+    email: str | None = None,
 ) -> None:
     """Create or update one login and its scope; the one call of the regions service in demo/."""
     user_upsert(
@@ -33,6 +35,7 @@ def login_upsert(
         region=region,
         first_name=first_name,
         last_name=last_name,
+        email=email,
     )
 
 
@@ -60,6 +63,8 @@ def demo_users_create(*, regions: list[Region]) -> list[dict]:
             region=by_code[region_code] if region_code else None,
             first_name=first_name,
             last_name=last_name,
+            # People who get the weekly digest have an address (example.org: reserved, never delivered).
+            email=f"{username}@example.org" if role in DIGEST_ROLES else None,
         )
         users.append({"username": username, "password": password, "role": str(role), "region": region_code or ""})
     return users

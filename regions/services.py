@@ -30,8 +30,10 @@ def user_upsert(
     last_name: str = "",
     is_staff: bool = False,
     is_superuser: bool = False,
+    email: str | None = None,
 ) -> User:
-    """Create or update the user ``username`` with its scope; the password is set every time."""
+    """Create or update the user ``username`` with its scope; the password is set every time, the
+    e-mail address when given (None leaves it as it is)."""
     if role not in UserRole.values:
         raise ValidationError(_("Неизвестная роль: %(role)s.") % {"role": role})
     if role == UserRole.COORDINATOR and region is None:
@@ -41,16 +43,16 @@ def user_upsert(
     if role == UserRole.ADMINISTRATOR:
         is_staff = is_superuser = True
 
-    user, _created = User.objects.update_or_create(
-        username=username,
-        defaults={
-            "first_name": first_name,
-            "last_name": last_name,
-            "is_staff": is_staff,
-            "is_superuser": is_superuser,
-            "is_active": True,
-        },
-    )
+    defaults = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "is_staff": is_staff,
+        "is_superuser": is_superuser,
+        "is_active": True,
+    }
+    if email is not None:
+        defaults["email"] = email
+    user, _created = User.objects.update_or_create(username=username, defaults=defaults)
     user.set_password(password)
     user.save(update_fields=["password"])
     UserScope.objects.update_or_create(user=user, defaults={"role": role, "region": region})

@@ -172,7 +172,10 @@ def test_seed_demo_creates_the_five_logins_with_their_scopes():
         assert user.scope.role == role
         assert (user.scope.region.code if user.scope.region else None) == region_code
         assert user.is_superuser == user.is_staff == (role == UserRole.ADMINISTRATOR)
+        # The ministry and the coordinators get the weekly digest: they have an address.
+        assert bool(user.email) == (role in (UserRole.MINISTRY, UserRole.COORDINATOR))
     assert User.objects.get(username="coordinator62").scope.region.code == "62"
+    assert User.objects.get(username="coordinator62").email == "coordinator62@example.org"
 
 
 @pytest.mark.django_db
