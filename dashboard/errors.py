@@ -8,6 +8,14 @@ from django.core.exceptions import PermissionDenied
 from sferum_migration.exceptions import ApplicationError, is_permission_refusal
 
 
+def refusal_shown(error: ApplicationError) -> str:
+    """What a page shows of a refusal: its message; a refused permission raises Django's 403 page
+    with the reason instead."""
+    if is_permission_refusal(error):
+        raise PermissionDenied(error.message) from error
+    return error.message
+
+
 @contextmanager
 def refusals_shown_on(form):
     """Run a service for a form: a refused permission becomes Django's 403 page with the reason,
@@ -15,6 +23,4 @@ def refusals_shown_on(form):
     try:
         yield
     except ApplicationError as error:
-        if is_permission_refusal(error):
-            raise PermissionDenied(error.message) from error
-        form.add_error(None, error.message)
+        form.add_error(None, refusal_shown(error))

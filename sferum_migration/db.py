@@ -39,7 +39,7 @@ def advisory_xact_lock(*parts, shared: bool = False) -> None:
     """
     if not is_postgresql():
         return
-    key = ":".join(str(part) for part in parts)
+    key = _advisory_key(parts)
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(hashtextextended(%s, 0))", [key])

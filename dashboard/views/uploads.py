@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from metrics.choices import UploadState, UploadStatus
+from metrics.choices import UploadState
 from metrics.constants import FINAL_UPLOAD_STATUSES
 from metrics.counts import COUNT_FIELDS
 from metrics.filtersets import UploadFilterSet
@@ -17,9 +17,9 @@ from metrics.selectors import upload_get_for_user, upload_warning_groups, upload
 from metrics.services import upload_create, upload_import_checked
 from regions.models import Region
 from regions.selectors import user_can_upload, user_has_national_scope, user_region
-from sferum_migration.exceptions import ApplicationError, is_permission_refusal
+from sferum_migration.exceptions import ApplicationError
 
-from ..errors import refusals_shown_on
+from ..errors import refusal_shown, refusals_shown_on
 from ..forms import UploadForm
 from ..tables import count_headers
 from .common import region_crumbs, russia_url
@@ -72,7 +72,7 @@ def _upload_accepted_message(upload) -> str:
     upload.refresh_from_db(fields=["status"])
     if not upload.dry_run:
         return _("Файл принят и поставлен в очередь на обработку.")
-    if upload.status == UploadStatus.SUCCEEDED:
+    if upload.state == UploadState.CHECKED:
         return _(
             "Файл проверен, ошибок нет. Ничего не сохранено: чтобы загрузить данные, нажмите «Загрузить этот файл»."
         )
@@ -88,9 +88,7 @@ def upload_import(request, pk):
     try:
         upload = upload_import_checked(user=request.user, upload=checked)
     except ApplicationError as error:
-        if is_permission_refusal(error):
-            raise PermissionDenied(error.message) from error
-        messages.error(request, error.message)
+        messages.error(request, refusal_shown(error))
         return redirect(checked)
     messages.info(request, _("Файл проверки № %(n)s отправлен на загрузку.") % {"n": checked.pk})
     return redirect(upload)

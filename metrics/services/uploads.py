@@ -26,7 +26,7 @@ from sferum_migration.db import (
 )
 from sferum_migration.exceptions import ApplicationError, ServiceUnavailable, new_error_id
 
-from ..choices import UploadMode, UploadStatus
+from ..choices import UploadMode, UploadState, UploadStatus
 from ..constants import FINAL_UPLOAD_STATUSES
 from ..importers import FileRejected, ParseResult, parse_upload
 from ..kpi import monday_of
@@ -125,7 +125,7 @@ def upload_create(
 def upload_import_checked(*, user, upload: Upload) -> Upload:
     """Import for real the file of a dry run that passed: the same stored file, region, week and
     mode, sent again through ``upload_create`` (which checks the user's scope)."""
-    if not (upload.dry_run and upload.status == UploadStatus.SUCCEEDED):
+    if upload.state != UploadState.CHECKED:
         raise UploadRefused(_("Загрузить можно только файл, который прошёл проверку без ошибок."))
     if not upload.file:
         raise UploadRefused(_("Файл этой проверки не сохранён: отправьте его заново."))
