@@ -38,7 +38,7 @@ def test_copy_rows_writes_every_value_type_and_escapes_text():
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # no post_migrate rows left for the next
 def test_session_lock_is_seen_by_others_while_its_connection_lives():
     if connection.vendor != "postgresql":
         pytest.skip("advisory locks are PostgreSQL's (CI's second pass runs this)")
