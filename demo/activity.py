@@ -15,6 +15,7 @@ from django.utils import timezone
 from metrics.counts import COUNT_FIELDS
 from metrics.kpi import monday_of
 from metrics.models import WeeklySnapshot
+from metrics.services import snapshot_partitions_ensure
 from regions.choices import OrganisationKind
 from regions.models import Region
 from sferum_migration.db import bulk_insert
@@ -222,6 +223,7 @@ def snapshots_replace(*, organisations, plans, weeks, seed, say) -> int:
     ).delete()
     if deleted:
         say(f"deleted {deleted} earlier demo snapshots")
+    snapshot_partitions_ensure(weeks=weeks)
     regions = {item["region"].id: item["region"] for item in organisations}
     gaps = _region_gaps(regions=list(regions.values()), seed=seed)
     epoch = DEMO_FIRST_WEEK.toordinal()

@@ -58,6 +58,7 @@ def synthetic_counts(rng: random.Random, kind: str, progress: float) -> tuple[in
 def dataset_build(*, orgs: int, weeks: list[date], seed: int = 7, log=print) -> dict:
     """Organisations across the 89 regions (≈ orgs/36 municipalities) and one snapshot per
     organisation per week, written with COPY. Returns {"organisations": [(id, org_id, region_id, kind)]}."""
+    from metrics.services import snapshot_partitions_ensure
     from regions.models import Municipality, Organisation, Region
 
     rng = random.Random(seed)
@@ -91,6 +92,7 @@ def dataset_build(*, orgs: int, weeks: list[date], seed: int = 7, log=print) -> 
     organisations = list(Organisation.objects.order_by("id").values_list("id", "org_id", "region_id", "kind"))
     log(f"  {len(organisations)} organisations, {Municipality.objects.count()} municipalities")
     columns = ("organisation_id", "region_id", "week", *COUNT_FIELDS, "updated_at")
+    snapshot_partitions_ensure(weeks=weeks)  # as the nightly job makes them ready
     for index, week in enumerate(weeks):
         progress = index / max(1, len(weeks) - 1)
         buffer = io.StringIO()
@@ -210,9 +212,11 @@ def copy_indexed_measure(organisations, *, seed: int) -> float:
     """The floor for this schema: the same number of rows COPYed straight into the snapshot table
     itself (its indexes, CHECK constraints and foreign key checked), then rolled back."""
     from metrics.models import WeeklySnapshot
+    from metrics.services import snapshot_partitions_ensure
 
     rng = random.Random(seed)
-    week = date(2020, 1, 6)  # a Monday no dataset reaches
+    # A week with no rows yet, its partition made ready (as the nightly job does): a Monday file.
+    week = WeeklySnapshot.objects.order_by("week").values_list("week", flat=True).first() - timedelta(weeks=1)
     lines = [
         f"{organisation_id}\t{region_id}\t{week}\t" + "\t".join(map(str, synthetic_counts(rng, kind, 0.8))) + "\tnow\n"
         for organisation_id, _org_id, region_id, kind in organisations
@@ -220,6 +224,7 @@ def copy_indexed_measure(organisations, *, seed: int) -> float:
     columns = ", ".join(("organisation_id", "region_id", "week", *COUNT_FIELDS, "updated_at"))
     buffer = io.StringIO("".join(lines))
     with transaction.atomic(), connection.cursor() as cursor:
+        snapshot_partitions_ensure(weeks=[week])
         start = time.perf_counter()
         cursor.copy_expert(f"COPY {WeeklySnapshot._meta.db_table} ({columns}) FROM STDIN", buffer)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign key checks, as at COMMIT

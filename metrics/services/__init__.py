@@ -12,6 +12,7 @@ from .registry import organisation_kpis_refresh, organisation_kpis_refresh_enque
 from .reporting import Arrival, reporting_arrivals_record, reporting_refresh
 from .roadmaps import roadmap_regional_upsert
 from .schedule import schedule_states_refresh
+from .snapshots import snapshot_partitions_ensure
 from .uploads import (
     UploadRefused,
     upload_create,
@@ -35,6 +36,7 @@ __all__ = [
     "reporting_refresh",
     "roadmap_regional_upsert",
     "schedule_states_refresh",
+    "snapshot_partitions_ensure",
     "upload_create",
     "upload_enqueue",
     "upload_import_checked",

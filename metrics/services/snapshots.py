@@ -2,10 +2,12 @@
 existing rows, the bulk write (COPY or upsert), and the uploads whose values no longer stand."""
 
 import heapq
+import logging
 from collections import defaultdict
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from regions.models import Municipality, Organisation
@@ -13,8 +15,17 @@ from sferum_migration.db import copy_lines, is_postgresql
 
 from ..choices import UploadStatus
 from ..counts import COUNT_FIELDS
+from ..kpi import monday_of
 from ..models import Upload, WeeklySnapshot
 from .upload_rows import OrgRef, RegistryIndex, ValidRow
+
+logger = logging.getLogger(__name__)
+
+# Weeks with a partition of their own (migration 0012): from this many weeks back to next week.
+# A row of an older week (a file about 2019) lands in the default partition, so a file cannot make
+# the import create thousands of tables.
+PARTITION_WEEKS_BACK = 156
+PARTITION_LOCK_TIMEOUT = "2s"
 
 
 def organisations_register(*, rows: list[ValidRow]) -> None:
@@ -222,3 +233,52 @@ def uploads_mark_superseded(*, upload_ids: set[int], by: int | None = None) -> N
     Upload.objects.filter(id__in=upload_ids, status=UploadStatus.SUCCEEDED).exclude(
         id__in=WeeklySnapshot.objects.filter(upload_id__in=upload_ids).values("upload_id")
     ).update(status=UploadStatus.SUPERSEDED, superseded_by_id=by)
+
+
+def snapshot_partition_name(week: date) -> str:
+    return f"{WeeklySnapshot._meta.db_table}_{week:%Y%m%d}"
+
+
+def snapshot_partitions_ensure(*, weeks: Iterable[date], today: date | None = None) -> list[date]:
+    """Give each of these weeks (within ``PARTITION_WEEKS_BACK`` of this week, up to next week) its
+    own partition of the snapshot table before rows are written into it; returns the weeks created.
+    PostgreSQL only (SQLite's table is not partitioned).
+
+    Each partition is created empty, then attached, in a transaction of its own when called outside
+    one: attaching takes a SHARE UPDATE EXCLUSIVE lock on the table, which lets the pages read and
+    other imports write, and is held for milliseconds. A week whose rows already sit in the default
+    partition (a file sent while its partition could not be made), or a lock not had within
+    ``PARTITION_LOCK_TIMEOUT``, keeps the default partition: slower to write, equally right."""
+    if not is_postgresql():
+        return []
+    this_week = monday_of(today or timezone.localdate())
+    first = this_week - timedelta(weeks=PARTITION_WEEKS_BACK)
+    wanted = sorted({monday_of(week) for week in weeks if first <= week <= this_week + timedelta(weeks=1)})
+    if not wanted:
+        return []
+    table = WeeklySnapshot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass", [table])
+        present = {name for (name,) in cursor.fetchall()}
+    # Inside a caller's transaction the block below is a savepoint, and a SET LOCAL would last to
+    # the end of the caller's transaction: no lock timeout then.
+    own_transaction = not connection.in_atomic_block
+    created = []
+    for week in wanted:
+        name = snapshot_partition_name(week)
+        if name in present:
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if own_transaction:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{PARTITION_LOCK_TIMEOUT}'")
+                cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+                cursor.execute(
+                    f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
+                    [week, week + timedelta(weeks=1)],
+                )
+        except DatabaseError:
+            logger.warning("Snapshot partition %s not created; its week stays in the default one", name, exc_info=True)
+            continue
+        created.append(week)
+    return created

@@ -1,9 +1,11 @@
 """Uploads: kept as sent and queued, re-queued when stuck, processed (parse, check, write,
 recompute) in one transaction, and the outcome the uploader reads."""
 
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from sferum_migration.db import (
     advisory_locks_held,
     advisory_session_lock,
     advisory_xact_lock,
+    deferred_constraints_check,
+    in_outermost_transaction,
     is_postgresql,
+    run_beside,
     separate_connection,
 )
 from sferum_migration.exceptions import ApplicationError, ServiceUnavailable, new_error_id
@@ -31,19 +36,27 @@ from ..constants import FINAL_UPLOAD_STATUSES
 from ..importers import FileRejected, ParseResult, parse_upload
 from ..kpi import monday_of
 from ..models import Upload, WeeklySnapshot
+from ..quality import QualityFindings
 from ..tasks import upload_process_task
 from .kpi_values import kpi_values_recompute
-from .quality import quality_blocking, quality_blocking_message, upload_quality_check, upload_warnings_save
+from .quality import (
+    quality_blocking,
+    quality_blocking_codes,
+    quality_blocking_message,
+    upload_quality_check,
+    upload_warnings_save,
+)
 from .registry import REGISTRY_LOCK
 from .reporting import Arrival, reporting_arrivals_record
 from .snapshots import (
     organisations_register,
+    snapshot_partitions_ensure,
     snapshots_existing,
     snapshots_upsert,
     upload_diff,
     uploads_mark_superseded,
 )
-from .upload_rows import upload_rows_validate
+from .upload_rows import ValidRow, upload_rows_validate
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +315,9 @@ def _upload_process_locked(upload_id: int) -> Upload:
 
     try:
         parsed = _upload_parse(upload)
+        if not upload.dry_run:
+            # Before the import's transaction, whose locks would hold the table for its whole length.
+            snapshot_partitions_ensure(weeks={row.week or upload.week for row in parsed.rows} - {None})
         with transaction.atomic():
             current = _upload_import_claim(upload_id)
             if current.status in FINAL_UPLOAD_STATUSES:  # a parallel run of the same message finished first
@@ -384,10 +400,16 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
     for region_id, week in pairs:
         advisory_xact_lock("upload-region-week", region_id, week)
     existing = snapshots_existing(pairs=pairs)
-    # Checked against the organisations' history before anything is written, a dry run too; the
-    # warnings are kept with the upload whatever its outcome.
-    findings = upload_quality_check(upload=upload, valid=valid, existing=existing)
-    blocked = quality_blocking(counts=upload_warnings_save(upload=upload, findings=findings))
+    # Checked against the organisations' history as it stands before the file, a dry run too; the
+    # warnings are kept with the upload whatever its outcome. With a code an administrator made
+    # blocking the write waits for them; otherwise they are worked out beside it.
+    blocking = quality_blocking_codes()
+    findings = _quality_checks_start(upload, valid, existing, beside=not blocking)
+    blocked = (
+        quality_blocking(counts=upload_warnings_save(upload=upload, findings=findings()), codes=blocking)
+        if blocking
+        else {}
+    )
     _progress(upload.id, 70)
     # A dry run or a refused atomic file still reports the diff; its unknown organisations count
     # as new without being registered.
@@ -405,6 +427,9 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
         keys = ((valid_row.organisation.id, valid_row.week) for valid_row in valid)
         replaced = {existing[key][1] for key in keys if key in existing}
         snapshots_upsert(upload_id=upload.id, rows=valid, fresh=not existing)
+        # The snapshots' organisation key checked now (0.3 s for a national file), while the
+        # data-quality checks may be running beside, rather than at COMMIT after them.
+        deferred_constraints_check()
         reporting_arrivals_record(
             arrivals=[Arrival(region_id, week, upload.created_at, upload.uploaded_by_id) for region_id, week in pairs]
         )
@@ -413,6 +438,8 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             kpi_values_recompute(week=week, region_ids=sorted({r for r, w in pairs if w == week}))
         uploads_mark_superseded(upload_ids=replaced - {None, upload.id}, by=upload.id)
         stood = WeeklySnapshot.objects.filter(upload_id=upload.id).exists()
+    if not blocking:
+        upload_warnings_save(upload=upload, findings=findings())
     upload.rows_imported = len(valid) if write else 0
     upload.status, upload.message = _upload_outcome(
         upload, valid=len(valid), errors=errors.total, written=write, stood=stood, blocked=blocked
@@ -437,6 +464,30 @@ def _upload_import(upload: Upload, parsed: ParseResult) -> None:
             "finished_at",
         ]
     )
+
+
+# A file this large has its data-quality checks worked out beside its write (below, a smaller one
+# would spend more on the thread's own connection than the overlap saves).
+QUALITY_BESIDE_MIN_ROWS = 2000
+
+
+def _quality_checks_start(
+    upload: Upload, valid: list, existing: dict, *, beside: bool
+) -> Callable[[], QualityFindings]:
+    """The data-quality checks of the rows, started; returns a function that gives their findings.
+
+    ``beside``: on PostgreSQL, in the import's own outermost transaction, a large file's checks (pure
+    Python, a second or so for a national file) run on a thread with a connection of its own while
+    this one writes the snapshots and recomputes the KPIs, which keeps PostgreSQL busy on the other
+    core. The thread reads the history as committed, which is what this transaction sees before
+    its own writes (the region-weeks are locked by it; the checks read other weeks' rows). Inside a
+    caller's transaction (a test's) it would not see that caller's rows: the checks run at once."""
+    if beside and len(valid) >= QUALITY_BESIDE_MIN_ROWS and is_postgresql() and in_outermost_transaction():
+        # Rows of their own: registering new organisations fills in the import's rows meanwhile.
+        pinned = [ValidRow(v.row, v.region_id, v.week, v.organisation) for v in valid]
+        return run_beside(functools.partial(upload_quality_check, upload=upload, valid=pinned, existing=existing))
+    findings = upload_quality_check(upload=upload, valid=valid, existing=existing)
+    return lambda: findings
 
 
 def _upload_week_range(upload: Upload, parsed: ParseResult, valid: list) -> tuple[date | None, date | None]:
