@@ -3,11 +3,13 @@
 import datetime
 import decimal
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import translation
 
 # The database went away under a connection (restart, failover, a terminated backend, a network
 # cut): worth trying again on a new connection, unlike an error in what was asked of it.
@@ -28,6 +30,41 @@ def separate_connection(alias: str = DEFAULT_DB_ALIAS) -> Iterator[BaseDatabaseW
         yield other
     finally:
         other.close()
+
+
+def in_outermost_transaction() -> bool:
+    """Inside ``transaction.atomic()`` that is no savepoint of a caller's transaction (a test's)."""
+    return len(connection.atomic_blocks) == 1
+
+
+def run_beside[T](function: Callable[[], T]) -> Callable[[], T]:
+    """Start ``function`` on a thread of its own and return a function that waits for its result
+    (or raises its error). For work in Python that can go on while the caller waits on the
+    database, so that both cores are busy: the thread has its own connection (closed when it ends),
+    so it reads what is committed, outside the caller's transaction, and runs in the caller's
+    language."""
+    language = translation.get_language()
+
+    def run() -> T:
+        try:
+            with translation.override(language):
+                return function()
+        finally:
+            connections.close_all()  # this thread's own
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside")
+    future = executor.submit(run)
+    executor.shutdown(wait=False)
+    return future.result
+
+
+def deferred_constraints_check() -> None:
+    """Run the checks of deferred constraints (foreign keys) pending in the transaction now, not
+    at COMMIT; later statements' stay deferred. PostgreSQL only (SQLite checks at once)."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def advisory_xact_lock(*parts, shared: bool = False) -> None:
@@ -101,6 +138,9 @@ def advisory_locks_held(keys: dict) -> set:
         return {names[name] for (name,) in cursor.fetchall()}
 
 
+COPY_READ_SIZE = 4 * 1024 * 1024
+
+
 def _copy_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -164,8 +204,15 @@ def copy_lines(table: str, columns: tuple[str, ...], lines: Iterable[str]) -> No
     buffer.writelines(lines)
     buffer.seek(0)
     # copy_expert bypasses Django's cursor wrapper: errors are raised as Django's own here too.
+    # Read in large pieces: each read takes the GIL back, which a thread working beside the COPY
+    # (run_beside) holds for up to the switch interval each time.
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+        cursor.copy_expert(f"COPY {table} ({_quoted(columns)}) FROM STDIN", buffer, COPY_READ_SIZE)
+
+
+def _quoted(columns: Iterable[str]) -> str:
+    """Column names quoted (a model may name a field "column")."""
+    return ", ".join(connection.ops.quote_name(column) for column in columns)
 
 
 def _plain_converter(value):
@@ -210,6 +257,6 @@ def bulk_insert(model, rows: list[tuple], fields: tuple[str, ...]) -> None:
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+            f"INSERT INTO {model._meta.db_table} ({_quoted(columns)}) VALUES ({placeholders})",  # noqa: S608
             _plain_rows(rows),
         )
