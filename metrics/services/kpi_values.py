@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from regions.choices import OrganisationKind
 from regions.models import Organisation, Region
-from sferum_migration.db import advisory_xact_lock, bulk_insert, copy_lines, is_postgresql
+from sferum_migration.db import (
+    advisory_xact_lock,
+    bulk_insert,
+    copy_lines,
+    is_postgresql,
+    plain_rows,
+    work_mem_for_transaction,
+)
 
 from ..choices import ScopeType
 from ..constants import ALL_KINDS, COUNTRY_ID
@@ -40,16 +47,53 @@ KPI_VALUE_FIELDS = (
     "orgs_total",
     "computed_at",
 )
-# Schedule checks look back this far for the latest week with data and the trend.
+# A national week grouped by region, municipality and kind sorts 90,000 rows: in memory, not on disk.
+RECOMPUTE_WORK_MEM_MB = 32
 
 
 def _zero():
     return dict.fromkeys(COUNT_FIELDS, 0) | {"reported": 0, "orgs": 0}
 
 
-def _add(into: dict, counts: dict) -> None:
-    for key, value in counts.items():
-        into[key] += value or 0
+# The sums of a group of organisations, as lists in this order while they are added up.
+_SUM_KEYS = ("reported", "orgs", *COUNT_FIELDS)
+
+
+def _week_sums(snapshots, organisations, memo) -> tuple[dict, dict]:
+    """The week's sums per (region, municipality) and per (region, kind) (ALL_KINDS too), as
+    count dicts: one grouped query over the snapshots and one over the registry (a rebuild's
+    ``memo`` keeps the latter for every week). Added up as lists, 47,000 times for a national week."""
+    groups: dict[tuple, list] = {}
+    aggregates = snapshots.values_list("region_id", "organisation__municipality_id", "organisation__kind").annotate(
+        Count("id"), *(Sum(field) for field in COUNT_FIELDS)
+    )
+    for region_id, municipality_id, kind, reported, *sums in plain_rows(aggregates):
+        groups[(region_id, municipality_id, kind)] = [reported, 0, *(value or 0 for value in sums)]
+    registry = memo.registry if memo is not None else None
+    if registry is None:
+        registry = plain_rows(organisations.values_list("region_id", "municipality_id", "kind").annotate(Count("id")))
+        if memo is not None:
+            memo.registry = registry
+    empty = [0] * len(_SUM_KEYS)
+    for region_id, municipality_id, kind, count in registry:
+        group = groups.get((region_id, municipality_id, kind))
+        if group is None:
+            group = groups[(region_id, municipality_id, kind)] = list(empty)
+        group[1] += count
+    per_municipality: dict[tuple, list] = {}
+    per_region_kind: dict[tuple, list] = {}
+    for (region_id, municipality_id, kind), counts in groups.items():
+        keys = [(per_region_kind, (region_id, kind)), (per_region_kind, (region_id, ALL_KINDS))]
+        if municipality_id is not None:
+            keys.append((per_municipality, (region_id, municipality_id)))
+        for table, key in keys:
+            total = table.get(key)
+            table[key] = list(counts) if total is None else [a + b for a, b in zip(total, counts, strict=True)]
+
+    def as_dicts(table: dict) -> dict:
+        return {key: dict(zip(_SUM_KEYS, values, strict=True)) for key, values in table.items()}
+
+    return as_dicts(per_municipality), as_dicts(per_region_kind)
 
 
 class _KpiRows:
@@ -112,6 +156,15 @@ def _kpi_previous_values(*, week: date, region_ids) -> dict:
     }
 
 
+class _Memo:
+    """What a rebuild's weeks share: the registry's organisation counts (the same for every week)
+    and the values of the week just recomputed (the next week's changes start from them)."""
+
+    def __init__(self):
+        self.registry: list[tuple] | None = None
+        self.values: tuple[date, dict] | None = None
+
+
 def kpi_values_recompute(
     *,
     week: date,
@@ -128,10 +181,17 @@ def kpi_values_recompute(
     this one are brought up to date (a rebuild that recomputes that week next leaves them to it).
     Returns the number of rows written.
     """
-    week = monday_of(week)
+    return _week_recompute(
+        week=monday_of(week), region_ids=region_ids, refresh_states=refresh_states, deltas_after=deltas_after
+    )
+
+
+def _week_recompute(*, week: date, region_ids, refresh_states: bool, deltas_after: bool, memo: _Memo | None = None):
+    """kpi_values_recompute's work; a rebuild (region_ids None) passes the ``memo`` its weeks share."""
     targets = kpi_targets()
     with transaction.atomic():
         advisory_xact_lock("kpi-week", week)
+        work_mem_for_transaction(RECOMPUTE_WORK_MEM_MB)
         if region_ids is not None:
             region_ids = _with_regions_absent(week=week, region_ids=region_ids)
         snapshots = WeeklySnapshot.objects.filter(week=week)
@@ -143,26 +203,12 @@ def kpi_values_recompute(
         else:
             regions = list(Region.objects.values_list("id", flat=True))
 
-        # (region, municipality, kind) -> sums; one grouped query each.
-        groups: dict[tuple, dict] = defaultdict(_zero)
-        sums = {field: Sum(field) for field in COUNT_FIELDS}
-        for row in snapshots.values("region_id", "organisation__municipality_id", "organisation__kind").annotate(
-            reported=Count("id"), **sums
-        ):
-            key = (row.pop("region_id"), row.pop("organisation__municipality_id"), row.pop("organisation__kind"))
-            _add(groups[key], row)
-        for row in organisations.values("region_id", "municipality_id", "kind").annotate(orgs=Count("id")):
-            groups[(row["region_id"], row["municipality_id"], row["kind"])]["orgs"] += row["orgs"]
-
-        per_municipality: dict[tuple, dict] = defaultdict(_zero)
-        per_region_kind: dict[tuple, dict] = defaultdict(_zero)
-        for (region_id, municipality_id, kind), counts in groups.items():
-            if municipality_id is not None:
-                _add(per_municipality[(region_id, municipality_id)], counts)
-            _add(per_region_kind[(region_id, kind)], counts)
-            _add(per_region_kind[(region_id, ALL_KINDS)], counts)
-
-        builder = _KpiRows(week=week, targets=targets, previous=_kpi_previous_values(week=week, region_ids=region_ids))
+        per_municipality, per_region_kind = _week_sums(snapshots, organisations, memo)
+        if memo is not None and memo.values is not None and memo.values[0] == week - timedelta(weeks=1):
+            previous = memo.values[1]
+        else:
+            previous = _kpi_previous_values(week=week, region_ids=region_ids)
+        builder = _KpiRows(week=week, targets=targets, previous=previous)
         for (region_id, municipality_id), counts in per_municipality.items():
             builder.add_counts(
                 scope=ScopeType.MUNICIPALITY,
@@ -185,17 +231,19 @@ def kpi_values_recompute(
             stale = stale.filter(region_id__in=region_ids)
         stale.delete()
         _kpi_rows_write(builder.rows)
-        rows_written = len(builder.rows)
+        written = builder.rows
         builder.rows = []
         _kpi_values_roll_up(builder)
-        rows_written += len(builder.rows)
+        written += builder.rows
+        if memo is not None:  # (scope, scope_id, kind, kpi) -> value, as _kpi_previous_values reads them
+            memo.values = (week, {(row[1], row[2], row[4], row[5]): row[8] for row in written})
         # Only the next week's changes depend on this week; it exists when an old week is re-sent.
         if deltas_after:
             _kpi_deltas_refresh(week=week + timedelta(weeks=1))
         reporting_refresh(week=week)
         if refresh_states:
             schedule_states_refresh(from_week=week, region_ids=region_ids)
-    return rows_written
+    return len(written)
 
 
 def _kpi_rows_write(rows: list[tuple]) -> None:
@@ -313,12 +361,14 @@ def kpi_values_rebuild(
     rows = 0
     with transaction.atomic():  # one commit for the whole rebuild, and readers never see half of it
         rebuilt = set(weeks)
+        memo = _Memo() if region_ids is None else None
         for week in weeks:
-            rows += kpi_values_recompute(
+            rows += _week_recompute(
                 week=week,
                 region_ids=region_ids,
                 refresh_states=False,
                 deltas_after=week + timedelta(weeks=1) not in rebuilt,
+                memo=memo,
             )
             if progress:
                 progress(week)

@@ -10,14 +10,14 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regions.models import Organisation
 from regions.selectors import user_has_national_scope
-from sferum_migration.db import bulk_insert, is_postgresql
+from sferum_migration.db import bulk_insert, plain_rows
 
 from ..choices import ScopeType, WarningCode
 from ..constants import ALL_KINDS
@@ -139,7 +139,7 @@ def quality_rows_check(
 def organisations_read(region_ids: list[int]) -> dict[int, tuple[int, str]]:
     """pk -> (region id, kind) of every organisation of the regions (one query)."""
     rows = Organisation.objects.filter(region_id__in=region_ids).order_by().values_list("id", "region_id", "kind")
-    return {pk: (region_id, kind) for pk, region_id, kind in _plain_rows(rows)}
+    return {pk: (region_id, kind) for pk, region_id, kind in plain_rows(rows)}
 
 
 def _previous_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict[int, tuple[int, ...]]]:
@@ -152,20 +152,9 @@ def _previous_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, 
         .values_list("region_id", "week", "organisation_id", *COUNT_FIELDS)
     )
     previous: dict[tuple[int, date], dict[int, tuple[int, ...]]] = defaultdict(dict)
-    for row in _plain_rows(rows):
+    for row in plain_rows(rows):
         previous[(row[0], after[row[1]])][row[2]] = row[3:]
     return previous
-
-
-def _plain_rows(rows: QuerySet) -> list[tuple]:
-    """A values_list's rows, fetched at once without Django's per-row iteration on PostgreSQL,
-    whose integers and dates need no converting (a national file's week before: 90,000 rows)."""
-    if not is_postgresql():
-        return list(rows)
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _pace_read(region_ids: list[int], weeks: list[date]) -> dict[tuple[int, date], dict[str, float]]:

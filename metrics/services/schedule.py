@@ -1,6 +1,7 @@
 """Schedule states: each scope's status against its roadmap, readiness and per-KPI projection,
 week by week, from the precomputed KPI values."""
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import date, timedelta
@@ -32,18 +33,33 @@ from ..selectors import kpi_targets, roadmap_stage_plans, weeks_with_data
 STATUS_LOOKBACK_WEEKS = 12
 
 
-def _series_by_stage(rows_by_kind, stage, code, weeks):
-    """One KPI's weekly series summed over the organisation kinds a stage covers."""
-    kinds = stage.kinds or (ALL_KINDS,)
-    series = []
-    for week in weeks:
-        numerator = denominator = 0
-        for kind in kinds:
-            num, den = rows_by_kind.get((kind, code, week), (0, 0))
-            numerator += num
-            denominator += den
-        series.append((week, kpi_value(numerator, denominator)))
-    return series
+class _ScopeSeries:
+    """A scope's weekly KPI series over every week of a refresh, each summed once over the kinds
+    asked for (a stage's); a week's verdict reads their beginning up to that week. Summed anew for
+    every week, a year's rebuild was quadratic in its weeks."""
+
+    def __init__(self, rows_by_kind: dict, weeks: list[date]):
+        self.rows_by_kind, self.weeks = rows_by_kind, weeks
+        self._summed: dict[tuple, list] = {}
+
+    def upto(self, kinds: tuple[str, ...], code: str, count: int) -> list[tuple[date, float | None]]:
+        """The first ``count`` weeks of the KPI ``code`` summed over ``kinds``."""
+        summed = self._summed.get((kinds, code))
+        if summed is None:
+            summed = self._summed[(kinds, code)] = self._sum(kinds, code)
+        return summed[:count]
+
+    def _sum(self, kinds: tuple[str, ...], code: str) -> list[tuple[date, float | None]]:
+        rows = self.rows_by_kind
+        series = []
+        for week in self.weeks:
+            numerator = denominator = 0
+            for kind in kinds:
+                num, den = rows.get((kind, code, week), (0, 0))
+                numerator += num
+                denominator += den
+            series.append((week, kpi_value(numerator, denominator)))
+        return series
 
 
 def _stage_row(stage, verdict) -> dict:
@@ -77,22 +93,25 @@ def _blocking_detail(verdicts, status: str) -> list[dict]:
     return list(detail.values())
 
 
-def _schedule_state(*, stages, rows_by_kind, coverage, weeks, week, targets, cycle, previous) -> dict:
+def _schedule_state(*, stages, series, coverage, week, targets, cycle, previous) -> dict:
     """One scope's verdict as of one week (DESIGN.md §4.1): each stage's status, dated and with
     its blocking KPIs; each KPI's own status; the overall status (the worst stage), since when and
-    why; insufficient_data under COVERAGE_MIN; readiness and per-KPI projection."""
-    upto = [w for w in weeks if w <= week]
+    why; insufficient_data under COVERAGE_MIN; readiness and per-KPI projection. ``series``: the
+    scope's _ScopeSeries."""
+    count = bisect_right(series.weeks, week)
+    rows_by_kind = series.rows_by_kind
     states_by_stage = {}
     verdicts = []
     for stage in stages:
-        states = {code: KpiState(_series_by_stage(rows_by_kind, stage, code, upto)) for code in stage.targets}
+        kinds = tuple(stage.kinds) or (ALL_KINDS,)
+        states = {code: KpiState(series.upto(kinds, code, count)) for code in stage.targets}
         states_by_stage[stage.order] = states
         verdicts.append(stage_verdict(stage, states, week))
     kpis = {}
     below = []
     for code in KPI_CODES:
-        series = [(w, kpi_value(*rows_by_kind.get((ALL_KINDS, code, w), (0, 0)))) for w in upto]
-        projected = projected_date(series, targets[code], week)
+        kpi_series = series.upto((ALL_KINDS,), code, count)
+        projected = projected_date(kpi_series, targets[code], week)
         own, stage_order = kpi_own_status(stages, code, states_by_stage, week)
         kpis[code] = {
             "schedule_status": own,
@@ -153,14 +172,14 @@ def schedule_states_refresh(*, from_week: date, region_ids: Collection[int] | No
     ]
     for scope, scope_id, region_id, stages in scopes:
         before = previous.get((scope, scope_id))
+        series = _ScopeSeries(rows_by_scope[(scope, scope_id)], weeks)
         for week in weeks:
             if week < from_week:
                 continue
             state = _schedule_state(
                 stages=stages,
-                rows_by_kind=rows_by_scope[(scope, scope_id)],
+                series=series,
                 coverage=coverage[(scope, scope_id)],
-                weeks=weeks,
                 week=week,
                 targets=targets,
                 cycle=cycle,

@@ -257,3 +257,23 @@ def test_state_names_the_kpis_that_make_its_status_with_their_gaps():
     assert detail["value"] == pytest.approx(0.9) and detail["target"] == 1.0
     assert detail["gap"] == pytest.approx(-0.1)
     assert state.kpis[KpiCode.LEARNERS_WEEKLY_ACTIVE]["schedule_status"] != ScheduleStatus.LATE
+
+
+def test_a_rebuild_writes_what_recomputing_week_by_week_writes():
+    """The rebuild shares the registry's counts and each week's values with the next week's
+    recompute instead of reading them again, and leaves each week's changes to the next week's own
+    recompute: the rows must be those of recomputing the weeks one by one, changes included."""
+    organisations = [OrganisationFactory(org_id=f"62-{i}") for i in range(3)]
+    OrganisationFactory(org_id="33-0", region=region("33"))  # registered, never reports
+    for n in range(4):
+        for i, organisation in enumerate(organisations[: 2 + n % 2]):
+            SnapshotFactory(organisation=organisation, week=WEEK - timedelta(weeks=3 - n), staff_active=40 + 7 * n + i)
+    fields = ("week", "scope", "scope_id", "kind", "kpi", "numerator", "denominator", "value", "delta", "orgs_total")
+    kpi_values_rebuild()
+    rebuilt = sorted(KpiValue.objects.values_list(*fields))
+    KpiValue.objects.all().delete()
+    for n in range(4):
+        kpi_values_recompute(week=WEEK - timedelta(weeks=3 - n))
+    assert sorted(KpiValue.objects.values_list(*fields)) == rebuilt
+    deltas = [row[8] for row in rebuilt if row[1] == ScopeType.REGION and row[2] == region("62").id]
+    assert any(delta not in (None, 0) for delta in deltas)
