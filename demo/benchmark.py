@@ -12,6 +12,8 @@ import os
 import random
 import resource
 import secrets
+import statistics
+import tempfile
 import time
 from datetime import date, timedelta
 
@@ -315,13 +317,16 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     latest = monday_of(date.today()) - timedelta(weeks=1)
     # The last 2 × `repeat` weeks stay empty: each measured national import fills a new week, as a
     # Monday-morning file does, with its data-quality checks and (every other week) without them.
-    import_weeks = [latest - timedelta(weeks=i) for i in range(2 * repeat)][::-1]
-    data_weeks = [latest - timedelta(weeks=2 * repeat + i) for i in range(weeks)][::-1]
+    # The newest stays empty until the overview is measured under load, with a national file of a
+    # new week imported meanwhile.
+    *import_weeks, load_week = [latest - timedelta(weeks=i) for i in range(2 * repeat + 1)][::-1]
+    data_weeks = [latest - timedelta(weeks=2 * repeat + 1 + i) for i in range(weeks)][::-1]
     log(f"Building {orgs} organisations × {weeks} weeks …")
     start = time.perf_counter()
     data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
     log(f"  built in {time.perf_counter() - start:.1f} s")
-    login_upsert(username="benchmark", password=secrets.token_urlsafe(24), role=UserRole.MINISTRY)
+    password = secrets.token_urlsafe(24)
+    login_upsert(username="benchmark", password=password, role=UserRole.MINISTRY)
     regions = dict(Region.objects.values_list("id", "code"))
     organisations = data["organisations"]
     results = _kpi_measures(weeks=data_weeks, repeat=repeat, full=orgs >= 50000, log=log)
@@ -330,6 +335,9 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
     results += _regional_measures(organisations, week=import_weeks[-1], repeat=repeat, log=log)
     results += _page_measures(week=import_weeks[-1], repeat=repeat, log=log)
     results += _digest_measures(week=import_weeks[-1], repeat=repeat, log=log)
+    results += _load_measures(
+        organisations, regions=regions, week=load_week, password=password, quick=orgs < 50000, log=log
+    )
     return results
 
 
@@ -511,3 +519,46 @@ def dataset_extra_region_orgs(region, count: int) -> list[tuple]:
         batch_size=5000,
     )
     return [(o.id, o.org_id, o.region_id, o.kind) for o in created]
+
+
+def _load_measures(organisations, *, regions: dict, week: date, password: str, quick: bool, log) -> list[Result]:
+    """The federal overview's time to first byte through gunicorn (2 workers, as deployed) while
+    20 ministry sessions fetch it in a loop and a national file of a new week is imported beside
+    them from the second second on (its own time under that load is reported too)."""
+    import threading
+
+    from .load import clients_run, free_port, gunicorn_start, gunicorn_stop, percentile, session_login
+
+    clients, seconds = (5, 8) if quick else (20, 20)
+    log(f"Overview under load ({clients} sessions, {seconds} s, a national import beside) …")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    connection.close()  # gunicorn's workers and the import open their own
+    # Static files are not what is measured: an empty folder keeps WhiteNoise from warning.
+    server = gunicorn_start({**os.environ, "DJANGO_STATIC_ROOT": tempfile.mkdtemp(prefix="sferum-bench-")}, port=port)
+    imported = {}
+    try:
+        openers = [session_login(base, "benchmark", password) for _ in range(clients)]
+        content = national_file(organisations, seed=400, regions=regions)
+
+        def import_beside():
+            time.sleep(2)
+            thread = threading.Thread(
+                target=lambda: imported.update(
+                    import_measure(content=content, name="national.csv", region_code=None, week=week)
+                )
+            )
+            thread.start()
+            return thread  # waited for (join) at the end
+
+        load = clients_run(openers, base=base, urls=["/"], seconds=seconds, during=import_beside)
+    finally:
+        gunicorn_stop(server)
+    first = load.first_byte["/"]
+    note = f"{len(first)} requests, {load.errors['/']} errors"
+    title = f"Federal overview under load, {clients} sessions, gunicorn 2 workers, national import beside"
+    return [
+        Result(f"{title}: first byte, median", runs=[statistics.median(first)], note=note),
+        Result("  first byte, 95th percentile", runs=[percentile(first, 95)]),
+        Result("  the national import under that load", runs=[imported.get("elapsed", float("nan"))]),
+    ]

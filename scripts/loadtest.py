@@ -11,23 +11,21 @@ p50/p95/p99 latency per URL and the error count.
 """
 
 import argparse
-import http.cookiejar
 import os
-import re
 import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demo.load import clients_run, gunicorn_start, gunicorn_stop, percentile, session_login  # noqa: E402
+
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
 URLS = ["/", "/regions/62/", "/api/v1/kpis/summary/"]
@@ -78,51 +76,12 @@ print(f"national upload: {upload.status}, {upload.rows_imported} rows in {time.p
     return subprocess.Popen([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env)  # noqa: S603
 
 
-def login(username, password):
-    """A session of one ministry user: each client is its own user, as the API's throttle counts per user."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{BASE}/accounts/login/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-    request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 address
-        f"{BASE}/accounts/login/", data=data.encode(), headers={"Referer": BASE}
-    )
-    opener.open(request, timeout=10)
-    return opener
-
-
-def client(opener, deadline, results, errors, index):
-    n = index
-    while time.monotonic() < deadline:
-        url = URLS[n % len(URLS)]
-        n += 1
-        start = time.perf_counter()
-        try:
-            response = opener.open(BASE + url, timeout=30)
-            response.read()
-            ok = response.status == 200
-        except (urllib.error.URLError, TimeoutError, ConnectionError):
-            ok = False
-        elapsed = time.perf_counter() - start
-        results[url].append(elapsed)
-        if not ok:
-            errors[url] += 1
-
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--orgs", type=int, default=90000)
-    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--weeks", type=int, default=52, help="weeks of history (default a year, DESIGN.md §7)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 600)  # bounded whatever is asked
@@ -149,42 +108,16 @@ def main():
         print(f"building {args.orgs} organisations × {args.weeks} weeks …", flush=True)
         prepare(env, args, password)
         run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-        gunicorn = subprocess.Popen(  # noqa: S603
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "sferum_migration.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{PORT}",
-                "--workers",
-                "2",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{BASE}/accounts/login/", timeout=2)  # noqa: S310
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        openers = [login(f"loadtest{n}", password) for n in range(args.clients)]
-        results, errors = defaultdict(list), defaultdict(int)
-        deadline = time.monotonic() + args.seconds
-        threads = [
-            threading.Thread(target=client, args=(o, deadline, results, errors, i)) for i, o in enumerate(openers)
-        ]
+        gunicorn = gunicorn_start(env, port=PORT)
+        openers = [session_login(BASE, f"loadtest{n}", password) for n in range(args.clients)]
         print(f"{args.clients} clients for {args.seconds} s; the national upload starts after 5 s", flush=True)
-        for thread in threads:
-            thread.start()
-        time.sleep(5)
-        upload = national_upload(env)
-        for thread in threads:
-            thread.join()
-        upload.wait(timeout=300)
+
+        def upload_after_five_seconds():
+            time.sleep(5)
+            return national_upload(env)
+
+        load = clients_run(openers, base=BASE, urls=URLS, seconds=args.seconds, during=upload_after_five_seconds)
+        results, errors = load.whole, load.errors
         total = sum(len(v) for v in results.values())
         print("\n| url | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -203,8 +136,7 @@ def main():
         return 1 if sum(errors.values()) else 0
     finally:
         if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(20)
+            gunicorn_stop(gunicorn)
         if not args.keep:
             run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], env)
 
