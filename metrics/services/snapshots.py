@@ -11,7 +11,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from regions.models import Municipality, Organisation
-from sferum_migration.db import copy_lines, is_postgresql
+from sferum_migration.db import copy_lines, is_postgresql, plain_rows
 
 from ..choices import UploadStatus
 from ..counts import COUNT_FIELDS
@@ -132,8 +132,8 @@ def snapshots_existing(*, pairs: list[tuple[int, date]]) -> dict:
             .order_by()
             .values_list("organisation_id", *COUNT_FIELDS, "upload_id")
         )
-        for organisation_id, *values in rows:
-            existing[(organisation_id, week)] = (tuple(values[:-1]), values[-1])
+        for row in plain_rows(rows):
+            existing[(row[0], week)] = (row[1:-1], row[-1])
     return existing
 
 

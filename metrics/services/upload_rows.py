@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from regions.models import Organisation, Region
+from sferum_migration.db import plain_rows
 
 from ..importers import FileRejected, ParsedRow, ParseResult, RowError, RowErrorLog, column_label
 from ..kpi import monday_of
@@ -68,7 +69,8 @@ def registry_index_read(*, region_id: int | None, org_ids: Iterable[str]) -> Reg
     if region_id is not None:
         registry = registry.filter(region_id=region_id)
     known = {
-        org_id: OrgRef(pk, org_id, region) for pk, org_id, region in registry.values_list("id", "org_id", "region_id")
+        org_id: OrgRef(pk, org_id, region)
+        for pk, org_id, region in plain_rows(registry.values_list("id", "org_id", "region_id"))
     }
     outside = sorted({org_id for org_id in org_ids if org_id not in known})
     elsewhere = {}
