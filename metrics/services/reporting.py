@@ -82,13 +82,15 @@ def reporting_refresh(*, week: date, cycle: ReportingCycle | None = None) -> int
     unrecorded = [r for r, reported, _t in coverage if reported and (r not in rows or not rows[r].last_upload_at)]
     arrivals = _arrivals_from_snapshots(week=week, region_ids=unrecorded) if unrecorded else {}
     new, changed = [], []
+    written = (*_REFRESHED_FIELDS, "first_upload_at", "last_upload_at")
     for region_id, reported, total in coverage:
         row = rows.get(region_id)
         if row is None:
             row = RegionReporting(region_id=region_id, week=week)
             new.append(row)
+            before = None
         else:
-            changed.append(row)
+            before = tuple(getattr(row, name) for name in written)
         if region_id in arrivals:
             row.first_upload_at, row.last_upload_at = arrivals[region_id]
         row.orgs_reported, row.orgs_total = reported, total
@@ -96,9 +98,12 @@ def reporting_refresh(*, week: date, cycle: ReportingCycle | None = None) -> int
             # Reached now (or before, kept): by the latest arrival that brought it over the line.
             row.complete_at = row.complete_at or row.last_upload_at
         row.status = cycle.reporting_status(week=week, reported=reported, total=total, complete_at=row.complete_at)
+        if before is not None and before != tuple(getattr(row, name) for name in written):
+            changed.append(row)  # only what changed is written: a region's file leaves the other 88 as they are
     RegionReporting.objects.bulk_create(new, batch_size=500)
     fields = (*_REFRESHED_FIELDS, "first_upload_at", "last_upload_at") if arrivals else _REFRESHED_FIELDS
-    RegionReporting.objects.bulk_update(changed, fields, batch_size=500)
+    if changed:
+        RegionReporting.objects.bulk_update(changed, fields, batch_size=500)
     return len(new) + len(changed)
 
 

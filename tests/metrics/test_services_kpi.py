@@ -277,3 +277,18 @@ def test_a_rebuild_writes_what_recomputing_week_by_week_writes():
     assert sorted(KpiValue.objects.values_list(*fields)) == rebuilt
     deltas = [row[8] for row in rebuilt if row[1] == ScopeType.REGION and row[2] == region("62").id]
     assert any(delta not in (None, 0) for delta in deltas)
+
+
+def test_a_reporting_refresh_writes_only_the_regions_whose_row_changed():
+    from metrics.models import RegionReporting
+    from metrics.services import reporting_refresh
+
+    SnapshotFactory(organisation=OrganisationFactory(org_id="62-0"))
+    OrganisationFactory(org_id="33-0", region=region("33"))
+    kpi_values_recompute(week=WEEK)
+    assert reporting_refresh(week=WEEK) == 0  # nothing changed since the recompute wrote every region
+    assert RegionReporting.objects.filter(week=WEEK).count() == Region.objects.count()
+    SnapshotFactory(organisation=OrganisationFactory(org_id="62-1"))
+    KpiValue.objects.filter(week=WEEK, scope=ScopeType.REGION, scope_id=region("62").id).update(orgs_reported=2)
+    assert reporting_refresh(week=WEEK) == 1
+    assert RegionReporting.objects.get(week=WEEK, region=region("62")).orgs_reported == 2
