@@ -5,13 +5,15 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -232,16 +234,44 @@ def _progress(upload_id: int, percent: int) -> None:
         return
     if not is_postgresql():
         return
+    channel = _PROGRESS_CHANNEL.get()
     try:
-        with separate_connection() as other, other.cursor() as cursor:
-            # A progress bar never holds the import up: a lock it waits for is the import's own.
-            cursor.execute("SET lock_timeout = '2s'")
-            cursor.execute(
-                f"UPDATE {Upload._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
-                [percent, upload_id],
-            )
+        if channel is None:
+            with separate_connection() as other:
+                _progress_write(other, upload_id, percent)
+            return
+        if channel.get("connection") is None:
+            channel["connection"] = connections.create_connection(DEFAULT_DB_ALIAS)
+        _progress_write(channel["connection"], upload_id, percent)
     except DatabaseError:
         logger.warning("Progress of upload %s not recorded", upload_id, exc_info=True)
+
+
+def _progress_write(other, upload_id: int, percent: int) -> None:
+    with other.cursor() as cursor:
+        # A progress bar never holds the import up: a lock it waits for is the import's own.
+        cursor.execute("SET lock_timeout = '2s'")
+        cursor.execute(
+            f"UPDATE {Upload._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
+            [percent, upload_id],
+        )
+
+
+# An import's progress is written through one connection of its own for the whole import (opened at
+# its first write inside the transaction, closed at its end), not a new connection for each.
+_PROGRESS_CHANNEL: ContextVar[dict | None] = ContextVar("upload_progress_channel", default=None)
+
+
+@contextmanager
+def _progress_channel() -> Iterator[None]:
+    channel: dict = {}
+    token = _PROGRESS_CHANNEL.set(channel)
+    try:
+        yield
+    finally:
+        _PROGRESS_CHANNEL.reset(token)
+        if channel.get("connection") is not None:
+            channel["connection"].close()
 
 
 def upload_process(*, upload_id: int) -> Upload:
@@ -295,7 +325,7 @@ def upload_process(*, upload_id: int) -> Upload:
 def _upload_process_once(upload_id: int) -> Upload:
     # The lock lives as long as this connection: the sweeper reads it to know the upload has a
     # processor. Not taken: another run is processing the upload now and will finish it.
-    with advisory_session_lock(PROCESSOR_LOCK, upload_id) as taken:
+    with advisory_session_lock(PROCESSOR_LOCK, upload_id) as taken, _progress_channel():
         if not taken:
             logger.info("Upload %s is being processed by another run: left to it", upload_id)
             return Upload.objects.get(id=upload_id)
