@@ -17,13 +17,10 @@ from metrics.kpi import STATUS_SEVERITY, severity_rank
 
 from .exports import Percent
 from .templatetags.dashboard_tags import (
+    Formats,
     delta_class,
     kind_abbr,
     kpi_class,
-    number,
-    percent,
-    points,
-    points_unit,
     reporting_label,
     ru_date,
     sort_value,
@@ -32,24 +29,26 @@ from .templatetags.dashboard_tags import (
 )
 
 
-def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False) -> str:
+def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False, formats: Formats | None = None) -> str:
     """One row's KPI cells in display order: coloured by the target, a sort key, the value and,
     with ``deltas``, the change from the week before. Rendered here once per row, as a table
     library renders its columns: a template loop of filters per cell was most of the time of
-    rendering the overview's 89 × 4 cells (and ``format_html`` per cell still a tenth of it)."""
-    cells, unit = [], points_unit()
+    rendering the overview's 89 × 4 cells (and ``format_html`` per cell still a tenth of it).
+    ``formats``: the table's ``Formats``, shared by its rows."""
+    formats = formats or Formats()
+    cells = []
     for d in definitions:
         entry = kpis.get(d.code) if kpis else None
         value = entry["value"] if entry else None
         delta = entry.get("delta") if entry and deltas else None
         change = (
-            f'<span class="cell-delta {escape(delta_class(delta))}">{escape(points(delta, unit=unit))}</span>'
+            f'<span class="cell-delta {escape(delta_class(delta))}">{escape(formats.points(delta))}</span>'
             if delta is not None
             else ""
         )
         cells.append(
             f'<td class="num {escape(kpi_class(entry))}" data-value="{escape(sort_value(value))}">'
-            f"{escape(percent(value))}{change}</td>"
+            f"{escape(formats.percent(value))}{change}</td>"
         )
     return mark_safe("".join(cells))  # noqa: S308 - every value in it is escaped above
 
@@ -57,11 +56,20 @@ def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False) -> str:
 def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
     """The rows of a page table (each with ``kpis``: code -> entry, or None) with their
     ``kpi_cells`` added."""
-    return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas)} for row in rows]
+    formats = Formats()
+    return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas, formats=formats)} for row in rows]
 
 
-def _verdict(row, names, *, form="full") -> str:
-    return verdict_text(row["status"], row["status_since"], row["blocking_detail"], row["coverage"], names, form=form)
+def _verdict(row, names, *, form="full", formats: Formats | None = None) -> str:
+    return verdict_text(
+        row["status"],
+        row["status_since"],
+        row["blocking_detail"],
+        row["coverage"],
+        names,
+        form=form,
+        formats=formats,
+    )
 
 
 def by_severity(rows) -> list[dict]:
@@ -75,17 +83,18 @@ def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
     verdict (a compact line under the badge, the whole sentence in its title), coverage, reporting
     and projection."""
     names = {d.code: d.short_name for d in definitions}
+    formats = Formats()
     return [
         {
             **row,
             "url": row["region"].get_absolute_url() + week_query,
-            "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True),
-            "status_label": status_label(row["status"]),
+            "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True, formats=formats),
+            "status_label": formats.status_label(row["status"]),
             "severity": severity_rank(row["status"]),
-            "verdict": _verdict(row, names),
-            "verdict_compact": _verdict(row, names, form="compact"),
-            "reporting_label": reporting_label(row["reporting_status"]),
-            "coverage_text": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
+            "verdict": _verdict(row, names, formats=formats),
+            "verdict_compact": _verdict(row, names, form="compact", formats=formats),
+            "reporting_label": formats.reporting_label(row["reporting_status"]),
+            "coverage_text": f"{formats.number(row['orgs_reported'])} {formats.of} {formats.number(row['orgs_total'])}"
             if row["orgs_total"]
             else "—",
             "coverage_share": row["orgs_reported"] / row["orgs_total"] if row["orgs_total"] else None,
