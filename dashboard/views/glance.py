@@ -3,12 +3,11 @@ the week before. The overview view adds ``glance_context(...)`` to its context i
 
 from datetime import date
 
-from django.urls import reverse
-
 from metrics.selectors import region_map, region_refs, week_changes
 
 from ..charts import region_tiles, tilemap_figure, tilemap_legend
 from ..charts.tilemap import MODE_STATUS, colorscale_css, target_diverging_colorscale
+from ..links import Links
 
 MAP_PARAM = "map"
 
@@ -26,9 +25,11 @@ def glance_context(request, *, week: date, kpi, definitions, district=None, week
     mode = map_mode(request, definitions)
     shown = next((d for d in definitions if d.code == mode), kpi)
     regions = region_refs()
+    # Each region's page (with the week on screen), for the map's squares and the changes' links.
+    region_url = Links("dashboard:region")
+    for region in regions.values():
+        region["url"] = region_url(region["code"]) + week_query
     rows = region_map(week=week, kpi=shown.code, target=float(shown.target), regions=regions)
-    for row in rows:
-        row["url"] = reverse("dashboard:region", kwargs={"code": row["code"]}) + week_query
     highlight = district.code if district else None
     return {
         "map_mode": mode,

@@ -52,6 +52,7 @@ def home(request):
         summary = country_summary(week=week, definitions=definitions, **overview_filters(form))
         statuses = {stage["order"]: stage["status"] for stage in summary["country"]["stages"]}
         rows = summary["regions"]
+        quality_counts = warning_counts(week=week)
         ranking = region_ranking(summary={"regions": rows}, kpi=kpi.code)
         matrix = regions_weeks_matrix(kpi=kpi.code, regions=[r["region"] for r in ranking])
         scope = (
@@ -63,8 +64,8 @@ def home(request):
             "scope": scope,
             "page_coverage": scope["coverage"],
             "strip": status_strip(summary, scope),
-            "rows": overview_rows(rows, definitions, week_query=week_query),
-            "quality_counts": warning_counts(week=week),
+            "rows": overview_rows(rows, definitions, week_query=week_query, quality_counts=quality_counts),
+            "quality_counts": quality_counts,
             "ranking_chart": ranking_figure(
                 items=[_region_item(r, kpi.code) for r in ranking],
                 target=float(kpi.target),
