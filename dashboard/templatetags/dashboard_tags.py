@@ -261,6 +261,20 @@ def query(context, **changes) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+@register.simple_tag
+def week_options(weeks, week) -> str:
+    """The week selector's options (every week with data: a year of them on every page), the week
+    on screen selected: «<option value="2025-11-03" selected>03.11.2025</option>». Formatted here,
+    not by two ``date`` filters per option."""
+    return mark_safe(  # noqa: S308 - dates only
+        "".join(
+            f'<option value="{w.year:04}-{w.month:02}-{w.day:02}"{" selected" if w == week else ""}>'
+            f"{w.day:02}.{w.month:02}.{w.year:04}</option>"
+            for w in weeks
+        )
+    )
+
+
 @register.filter
 def chart_json(value, element_id: str):
     """Django's ``json_script``, same output, for the charts' large JSON: its ``str.translate``

@@ -3,7 +3,14 @@ the week before. The overview view adds ``glance_context(...)`` to its context i
 
 from datetime import date
 
-from metrics.selectors import region_map, region_refs, week_changes
+from metrics.selectors import (
+    previous_week,
+    region_map,
+    region_refs,
+    region_weeks,
+    week_changes,
+    weeks_with_data,
+)
 
 from ..charts import region_tiles, tilemap_figure, tilemap_legend
 from ..charts.tilemap import MODE_STATUS, colorscale_css, target_diverging_colorscale
@@ -18,10 +25,13 @@ def map_mode(request, definitions) -> str:
     return asked if asked in {d.code for d in definitions} else MODE_STATUS
 
 
-def glance_context(request, *, week: date, kpi, definitions, district=None, week_query: str = "") -> dict:
+def glance_context(
+    request, *, week: date, kpi, definitions, district=None, week_query: str = "", weeks: list[date] | None = None
+) -> dict:
     """The map (coloured by status or by a KPI against its target; the hover shows the page's KPI
     in the status view, the chosen one in the KPI view), its legend and the week's changes.
-    Eight queries."""
+    Four queries given the page's ``weeks`` with data (newest first), five without: the regions,
+    then the states, KPI values and reporting of the week and the one before, read once for both."""
     mode = map_mode(request, definitions)
     shown = next((d for d in definitions if d.code == mode), kpi)
     regions = region_refs()
@@ -29,7 +39,10 @@ def glance_context(request, *, week: date, kpi, definitions, district=None, week
     region_url = Links("dashboard:region")
     for region in regions.values():
         region["url"] = region_url(region["code"]) + week_query
-    rows = region_map(week=week, kpi=shown.code, target=float(shown.target), regions=regions)
+    weeks = weeks_with_data() if weeks is None else weeks
+    previous = previous_week(week, weeks)
+    data = region_weeks([week] if previous is None else [previous, week])
+    rows = region_map(week=week, kpi=shown.code, target=float(shown.target), regions=regions, data=data)
     highlight = district.code if district else None
     return {
         "map_mode": mode,
@@ -46,7 +59,7 @@ def glance_context(request, *, week: date, kpi, definitions, district=None, week
         "region_map_legend": tilemap_legend(rows, mode=mode, highlight=highlight),
         "region_map_scale": colorscale_css(target_diverging_colorscale(float(shown.target))),
         "region_map_target_position": f"{float(shown.target) * 100:.1f}",
-        "week_changes": week_changes(week=week, definitions=definitions, regions=regions),
+        "week_changes": week_changes(week=week, definitions=definitions, regions=regions, weeks=weeks, data=data),
         "glance_kpi_names": {d.code: d.short_name for d in definitions},
         "glance_labels": {code: tile["label"] for code, tile in region_tiles()["tiles"].items()},
     }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from metrics.choices import ScopeType
 from metrics.selectors import (
     country_summary,
+    definition_targets,
     kpi_definitions,
     region_ranking,
     regions_weeks_matrix,
@@ -37,7 +38,7 @@ def home(request):
     definitions = kpi_definitions()
     kpi = chosen_kpi(definitions, form.value("kpi"))
     district = form.value("district")
-    federal_stages, _plans = roadmap_stage_plans(regions=[])
+    federal_stages, _plans = roadmap_stage_plans(regions=[], targets=definition_targets(definitions))
     context = {
         "form": form,
         "definitions": definitions,
@@ -54,7 +55,9 @@ def home(request):
         rows = summary["regions"]
         quality_counts = warning_counts(week=week)
         ranking = region_ranking(summary={"regions": rows}, kpi=kpi.code)
-        matrix = regions_weeks_matrix(kpi=kpi.code, regions=[r["region"] for r in ranking])
+        matrix = regions_weeks_matrix(
+            kpi=kpi.code, regions=[r["region"] for r in ranking], until=week, last=HEATMAP_WEEKS
+        )
         scope = (
             scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week, definitions=definitions)
             if district
@@ -81,7 +84,13 @@ def home(request):
             ),
         }
         context |= glance_context(
-            request, week=week, kpi=kpi, definitions=definitions, district=district, week_query=week_query
+            request,
+            week=week,
+            kpi=kpi,
+            definitions=definitions,
+            district=district,
+            week_query=week_query,
+            weeks=weeks,
         )
     context["timeline_chart"] = roadmap_timeline_figure(
         stages=federal_stages, today=timezone.localdate(), selected_week=week, statuses=statuses

@@ -12,6 +12,7 @@ from metrics.kpi import StagePlan
 from metrics.models import KpiDefinition
 from metrics.reporting import ReportingCycle
 from metrics.selectors import (
+    definition_targets,
     kpi_definitions,
     municipality_ranking,
     organisation_kpi_series,
@@ -46,7 +47,11 @@ def region(request, code):
     page = ScopePage.read(request, region)
     week = page.week
     kpi = chosen_kpi(page.definitions, page.form.value("kpi"))
-    status = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week) if week else None
+    status = (
+        scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week, definitions=page.definitions)
+        if week
+        else None
+    )
     can_see_uploads = user_can_upload(request.user, region)
     uploads = uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN] if can_see_uploads else []
     reporting = reporting_series(region=region)
@@ -54,7 +59,7 @@ def region(request, code):
         "dashboard/region.html",
         crumbs=region_crumbs(request, region),
         status=status,
-        peers=region_peers(region=region, week=week) if week else None,
+        peers=region_peers(region=region, week=week, definitions=page.definitions, weeks=page.weeks) if week else None,
         series=scope_kpi_series(scope=ScopeType.REGION, scope_id=region.id),
         scope_name=region.name,
         prefix=f"region-{region.code}",
@@ -63,10 +68,14 @@ def region(request, code):
         kpi=kpi,
         stages=status["stages"] if status and status["stages"] else _plan_stages(page.stages),
         municipalities=page.with_kpi_cells(
-            municipality_ranking(region=region, week=week, kpi=kpi.code) if week else []
+            municipality_ranking(region=region, week=week, kpi=kpi.code, definitions=page.definitions) if week else []
         ),
         lagging=page.with_kpi_cells(
-            organisations_lagging(region=region, week=week, limit=LAGGING_SHOWN) if week else []
+            organisations_lagging(
+                region=region, week=week, limit=LAGGING_SHOWN, targets=definition_targets(page.definitions)
+            )
+            if week
+            else []
         ),
         lagging_limit=LAGGING_SHOWN,
         can_see_uploads=can_see_uploads,
@@ -150,7 +159,7 @@ class ScopePage:
         form = PageFilterForm(request.GET or None)
         weeks, week, week_query = week_state(form)
         definitions = kpi_definitions()
-        _federal, plans = roadmap_stage_plans(regions=[region])
+        _federal, plans = roadmap_stage_plans(regions=[region], targets=definition_targets(definitions))
         return cls(request, region, form, weeks, week, week_query, definitions, plans[region.id])
 
     @property

@@ -63,11 +63,19 @@ def kpi_targets() -> dict[str, Decimal]:
     return dict(KpiDefinition.objects.values_list("code", "target"))
 
 
-def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
+def definition_targets(definitions) -> dict[str, Decimal]:
+    """``kpi_targets()`` from the definitions a caller has read already."""
+    return {definition.code: definition.target for definition in definitions}
+
+
+def roadmap_stage_plans(
+    *, regions: list[Region], targets: dict[str, Decimal] | None = None
+) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
     """The federal plan and, per region, the stages in force (its own roadmap or the federal one),
-    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions,
-    read as plain rows (every page reads the plan)."""
-    targets = kpi_targets()
+    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions
+    (two given the KPI ``targets``, ``definition_targets(definitions)``), read as plain rows
+    (every page reads the plan)."""
+    targets = kpi_targets() if targets is None else targets
     stage_targets: dict[int, dict] = defaultdict(dict)
     for stage_id, code, target in (
         StageTarget.objects.filter(Q(stage__roadmap__is_federal=True) | Q(stage__roadmap__region__in=regions))

@@ -1,7 +1,7 @@
 """KPI reads for pages and the API: precomputed values, a fixed number of queries."""
 
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from regions.models import Municipality, Region
 
@@ -213,10 +213,12 @@ def region_ranking(*, summary: dict, kpi: str) -> list[dict]:
     return sorted(with_data, key=lambda r: -r["kpis"][kpi]["value"]) + without
 
 
-def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
-    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries."""
+def municipality_ranking(*, region, week: date, kpi: str, definitions: list | None = None) -> list[dict]:
+    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries
+    (two given the ``definitions``)."""
 
-    definitions = kpi_definitions()
+    if definitions is None:
+        definitions = kpi_definitions()
     values = defaultdict(dict)
     for row in _kpi_rows(
         KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind=ALL_KINDS, week=week)
@@ -237,21 +239,29 @@ def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["kpis"][kpi]["value"] is None, -(r["kpis"][kpi]["value"] or 0)))
 
 
-def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
+def regions_weeks_matrix(*, kpi: str, regions=None, until: date | None = None, last: int | None = None) -> dict:
     """Values of one KPI for every region and week: {"weeks": [...], "rows": [(region, [values])]}.
-    Two queries."""
+    ``until``: the weeks up to it only; ``last``: the latest ``last`` of those (a heat map's
+    columns). Two queries (one when given the ``regions``); with ``last``, one more when the
+    ``last`` weeks before ``until`` are not all there (a gap, or fewer weeks so far), for the older
+    weeks."""
 
     regions = list(regions if regions is not None else Region.objects.order_by("code"))
-    cells = {}
-    weeks = set()
-    for scope_id, week, value in (
-        KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi)
-        .order_by()
-        .values_list("scope_id", "week", "value")
-    ):
-        cells[(scope_id, week)] = value
-        weeks.add(week)
-    weeks = sorted(weeks)
+    values = KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi).order_by()
+    if until is not None:
+        values = values.filter(week__lte=until)
+    if last is None or until is None:
+        found = list(values.values_list("scope_id", "week", "value"))
+    else:
+        # The last weeks are read by their dates, not by scanning every week of every region.
+        start = until - timedelta(weeks=last)
+        found = list(values.filter(week__gt=start).values_list("scope_id", "week", "value"))
+        if len({week for _scope_id, week, _value in found}) < last:
+            found += values.filter(week__lte=start).values_list("scope_id", "week", "value")
+    cells = {(scope_id, week): value for scope_id, week, value in found}
+    weeks = sorted({week for _scope_id, week in cells})
+    if last is not None:
+        weeks = weeks[-last:]
     return {"weeks": weeks, "rows": [(region, [cells.get((region.id, w)) for w in weeks]) for region in regions]}
 
 

@@ -118,13 +118,13 @@ def _code_point_order(field: str):
     return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
 
 
-def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list[dict]:
+def organisations_lagging(*, region, week: date, limit: int | None = 20, targets: dict | None = None) -> list[dict]:
     """The organisations that hold a region back most: no data first, then the lowest share of
     target (then by name). The database scores and orders every organisation of the region (a
     region may have thousands) and returns the first ``limit``; rows with model instances are
-    built only for those. At most four queries."""
+    built only for those. At most four queries (three given the KPI ``targets``)."""
 
-    targets = kpi_targets()
+    targets = kpi_targets() if targets is None else targets
     without_data = (
         Organisation.objects.filter(region=region)
         # NOT IN over a hashed list, not NOT EXISTS: with the LIMIT, PostgreSQL would probe the
