@@ -76,6 +76,35 @@ def test_lagging_agrees_with_readiness():
     assert lagging == not_ready
 
 
+def test_lagging_looks_for_organisations_without_data_only_when_some_did_not_report():
+    for active in (10, 20, 30):
+        snapshot(f"Школа {active}", staff_active=active)
+    with CaptureQueriesContext(connection) as all_reported:
+        rows = organisations_lagging(region=region("62"), week=WEEK)
+    assert [row["organisation"].name for row in rows] == ["Школа 10", "Школа 20", "Школа 30"]
+    OrganisationFactory(name="Молчит")
+    with CaptureQueriesContext(connection) as one_missing:
+        rows = organisations_lagging(region=region("62"), week=WEEK)
+    assert [row["organisation"].name for row in rows] == ["Молчит", "Школа 10", "Школа 20", "Школа 30"]
+    assert rows[1]["kpis"]["staff_weekly_active"]["value"] == pytest.approx(0.1)
+    assert len(one_missing) == len(all_reported) + 1
+    assert [row["organisation"].name for row in organisations_lagging(region=region("62"), week=WEEK, limit=2)] == [
+        "Молчит",
+        "Школа 10",
+    ]
+
+
+def test_an_organisation_whose_snapshot_is_still_under_its_former_region_has_no_data_there():
+    moved = snapshot("Переехала", staff_active=10).organisation
+    snapshot("Осталась", staff_active=20)
+    moved.region = region("63")
+    moved.save()
+    names = [row["organisation"].name for row in organisations_lagging(region=region("62"), week=WEEK)]
+    assert names == ["Осталась"]
+    names = [row["organisation"].name for row in organisations_lagging(region=region("63"), week=WEEK)]
+    assert names == ["Переехала"]
+
+
 def test_lagging_runs_a_fixed_number_of_queries():
     def queries(n):
         for i in range(n):
