@@ -165,6 +165,82 @@ def _overview_row_html(row: dict, warnings: dict | None, formats: Formats, words
     return mark_safe(f"<tr>{_CELL}{_CELL.join(cells)}\n      </tr>")  # noqa: S308 - every value in it is escaped
 
 
+def register_rows(rows, *, week, week_query: str) -> list[dict]:
+    """The reporting register's rows (``reporting_register`` rows with ``missing`` and
+    ``can_see_missing``), each with ``html``, its table row formatted once (as ``overview_rows``)."""
+    formats = Formats()
+    words = _RegisterWords()
+    region_url, missing_url = Links("dashboard:region"), Links("dashboard:region_missing")
+    missing_query = f"?week={week.year:04}-{week.month:02}-{week.day:02}"
+    for row in rows:
+        row["html"] = _register_row_html(
+            row, region_url(row["code"]) + week_query, missing_url(row["code"]) + missing_query, formats, words
+        )
+    return rows
+
+
+class _RegisterWords:
+    """The words of the register's table, looked up once for its 89 rows."""
+
+    def __init__(self):
+        self.missing_title = _("Организации реестра, не приславшие данные за неделю")
+
+
+# Between the cells of a register row, as the template indents them.
+_REGISTER_CELL = "\n          "
+
+
+def _moment_cells(moment) -> str:
+    """An upload time's sort key (ISO 8601) and its text «03.11.2025 14:05», in Moscow time, as
+    the ``date`` filter writes them; «—» when there is none."""
+    if not moment:
+        return '<td data-value="" class="nowrap">—</td>'
+    local = timezone.localtime(moment)
+    return f'<td data-value="{local.isoformat()}" class="nowrap">{local:%d.%m.%Y %H:%M}</td>'
+
+
+def _register_row_html(row: dict, url: str, missing_url: str, formats: Formats, words: _RegisterWords) -> str:
+    """One region's row of the reporting register, every value escaped."""
+    status = row["status"]
+    who = (
+        f'<span title="{escape(row["last_uploaded_by"].username)}">{escape(row["uploaded_by_name"])}</span>'
+        if row["uploaded_by_name"]
+        else "—"
+    )
+    if row["warnings"]:
+        title = "; ".join(f"{escape(str(label))} — {count}" for label, count in row["warnings_by_code"].items())
+        warnings = f' title="{title}">⚠ {escape(formats.number(row["warnings"]))}'
+    else:
+        warnings = '><span class="muted">0</span>'
+    missing = row["missing"]
+    if not missing:
+        missing_text = '<span class="muted">0</span>'
+    elif row["can_see_missing"]:
+        missing_text = (
+            f'<a href="{escape(missing_url)}" title="{escape(words.missing_title)}">'
+            f"{escape(formats.number(missing))} →</a>"
+        )
+    else:
+        missing_text = escape(formats.number(missing))
+    cells = [
+        f"<td>{escape(row['code'])}</td>",
+        f'<td><a href="{escape(url)}">{escape(row["name"])}</a></td>',
+        f"<td>{escape(row['federal_district'])}</td>",
+        f'<td data-value="{reporting_severity(status)}"><span class="badge rep-{escape(str(status))}">'
+        f"{escape(formats.reporting_label(status))}</span></td>",
+        _moment_cells(row["first_upload_at"]),
+        _moment_cells(row["last_upload_at"]),
+        f"<td>{who}</td>",
+        f'<td class="num" data-value="{row["orgs_reported"]}">{escape(formats.number(row["orgs_reported"]))} '
+        f"{escape(formats.of)} {escape(formats.number(row['orgs_total']))}</td>",
+        f'<td class="num" data-value="{escape(sort_value(row["coverage"]))}">'
+        f"{escape(formats.percent(row['coverage'], 0))}</td>",
+        f'<td class="num" data-value="{row["warnings"]}"{warnings}</td>',
+        f'<td class="num" data-value="{missing}">{missing_text}</td>',
+    ]
+    return mark_safe(f"<tr>{_REGISTER_CELL}{_REGISTER_CELL.join(cells)}\n        </tr>")  # noqa: S308 - escaped
+
+
 def status_strip(summary: dict, scope: dict) -> dict:
     """The overview's first line (DESIGN.md §8, questions 1, 2 and 4): regions by schedule status,
     most severe first, with the table's filter for each; regions by reporting status; the scope's
