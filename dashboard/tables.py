@@ -16,7 +16,7 @@ from metrics.counts import COUNT_FIELDS
 from metrics.kpi import STATUS_SEVERITY, severity_rank
 
 from .exports import Percent
-from .links import Links
+from .links import NUMBER_PLACEHOLDER, Links
 from .templatetags.dashboard_tags import (
     Formats,
     delta_class,
@@ -57,11 +57,60 @@ def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False, formats: 
     return mark_safe("".join(cells))  # noqa: S308 - every value in it is escaped above
 
 
-def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
-    """The rows of a page table (each with ``kpis``: code -> entry, or None) with their
-    ``kpi_cells`` added."""
+def municipality_rows(rows, definitions, *, week_query: str) -> list[dict]:
+    """A region's municipalities (``municipality_ranking`` rows, in its order) with ``html``, each
+    table row formatted once: place, link, KPI cells, organisations reported."""
     formats = Formats()
-    return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas, formats=formats)} for row in rows]
+    url = Links("dashboard:municipality", "pk", NUMBER_PLACEHOLDER)
+    for place, row in enumerate(rows, start=1):
+        municipality = row["municipality"]
+        cells = [
+            f'<td data-value="{place}">{place}</td>',
+            f'<td><a href="{escape(url(municipality.pk) + week_query)}">'
+            f"{escape(plain_name(municipality.name))}</a></td>",
+            kpi_cells(row["kpis"], definitions, formats=formats),
+            f'<td class="num" data-value="{row["orgs_reported"]}">{escape(formats.number(row["orgs_reported"]))} '
+            f"{escape(formats.of)} {escape(formats.number(row['orgs_total']))}</td>",
+        ]
+        row["html"] = mark_safe(f"<tr>{_CELL}{_CELL.join(cells)}\n      </tr>")  # noqa: S308 - escaped
+    return rows
+
+
+def organisation_rows(rows, definitions, *, week_query: str, hide_municipality: bool = False) -> list[dict]:
+    """Organisations with their readiness (``organisations_lagging`` or ``organisations_readiness``
+    rows) with ``html``, each table row formatted once: name and ID, kind, municipality (unless
+    hidden), readiness and what is below target, KPI cells."""
+    formats = Formats()
+    names = {d.code: d.short_name for d in definitions}
+    url = Links("dashboard:organisation", "pk", NUMBER_PLACEHOLDER)
+    ready, no_data, below = _("готова"), _("нет данных за неделю"), _("ниже цели")
+    cell = "\n      "
+    for row in rows:
+        organisation = row["organisation"]
+        if row["ready"]:
+            readiness = f'<td class="readiness" data-value="2"><span class="badge ready">{escape(ready)}</span></td>'
+        elif row["kpis"] is None:
+            readiness = f'<td class="readiness" data-value="0"><span class="badge late">{escape(no_data)}</span></td>'
+        else:
+            blocking = ", ".join(escape(str(names.get(code))) for code in row["blocking"])
+            readiness = (
+                f'<td class="readiness" data-value="{1 if row["kpis"] else 0}"><span class="badge not_ready">'
+                f'{escape(below)}</span><span class="muted small blocking">{blocking}</span></td>'
+            )
+        municipality = organisation.municipality
+        cells = [
+            f'<td class="org-name"><a href="{escape(url(organisation.pk) + week_query)}">'
+            f"{escape(plain_name(organisation.name))}</a> "
+            f'<span class="muted small">{escape(organisation.org_id)}</span></td>',
+            f'<td title="{escape(str(organisation.get_kind_display()))}">{escape(kind_abbr(organisation.kind))}</td>',
+            ""
+            if hide_municipality
+            else f"<td>{escape(plain_name(municipality.name) if municipality else '') or '—'}</td>",
+            readiness,
+            kpi_cells(row["kpis"], definitions, formats=formats),
+        ]
+        row["html"] = mark_safe(f"<tr>{cell}{cell.join(cells)}\n    </tr>")  # noqa: S308 - escaped
+    return rows
 
 
 def _verdict(row, names, *, form="full", formats: Formats | None = None) -> str:

@@ -34,7 +34,7 @@ from regions.selectors import user_can_upload
 
 from ..charts import kpi_series_figure, region_reporting_figure
 from ..forms import PageFilterForm
-from ..tables import with_kpi_cells
+from ..tables import municipality_rows, organisation_rows
 from .common import chosen_kpi, nav, page_context, region_crumbs, week_state
 
 LAGGING_SHOWN = 20
@@ -67,10 +67,12 @@ def region(request, code):
         kpi_names=page.kpi_names,
         kpi=kpi,
         stages=status["stages"] if status and status["stages"] else _plan_stages(page.stages),
-        municipalities=page.with_kpi_cells(
-            municipality_ranking(region=region, week=week, kpi=kpi.code, definitions=page.definitions) if week else []
+        municipalities=municipality_rows(
+            municipality_ranking(region=region, week=week, kpi=kpi.code, definitions=page.definitions) if week else [],
+            page.definitions,
+            week_query=page.week_query,
         ),
-        lagging=page.with_kpi_cells(
+        lagging=page.organisation_rows(
             organisations_lagging(
                 region=region, week=week, limit=LAGGING_SHOWN, targets=definition_targets(page.definitions)
             )
@@ -108,8 +110,9 @@ def municipality(request, pk):
         prefix="mo",
         municipality=municipality,
         kpi_names=page.kpi_names,
-        organisations=page.with_kpi_cells(
-            organisations_readiness(region=region, week=week, municipality=municipality) if week else []
+        organisations=page.organisation_rows(
+            organisations_readiness(region=region, week=week, municipality=municipality) if week else [],
+            hide_municipality=True,
         ),
     )
 
@@ -166,8 +169,10 @@ class ScopePage:
     def kpi_names(self) -> dict[str, str]:
         return {d.code: d.short_name for d in self.definitions}
 
-    def with_kpi_cells(self, rows: list[dict]) -> list[dict]:
-        return with_kpi_cells(rows, self.definitions)
+    def organisation_rows(self, rows: list[dict], *, hide_municipality: bool = False) -> list[dict]:
+        return organisation_rows(
+            rows, self.definitions, week_query=self.week_query, hide_municipality=hide_municipality
+        )
 
     def linked_crumbs(self) -> list[tuple]:
         """Россия › округ › регион, the region linked with the week on screen."""
