@@ -117,7 +117,7 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
     if kpi:
         values = values.filter(kpi=kpi)
     values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
-    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
+    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).order_by().values_list("week", "kpis"))
     series: dict[str, list[dict]] = {}
     for row in values:
         state = planned.get(row.week, {}).get(row.kpi, {})
