@@ -267,10 +267,10 @@ def regions_weeks_matrix(*, kpi: str, regions=None, until: date | None = None, l
 
 def region_kpi_history(*, region, kpi: str) -> dict:
     """One KPI of a region week by week (oldest first) with its target and the deadlines of the
-    region's roadmap stages (each with the target it sets for this KPI, or None). Seven queries."""
+    region's roadmap stages (each with the target it sets for this KPI, or None). Four queries."""
 
     targets = kpi_targets()
-    _federal, plans = roadmap_stage_plans(regions=[region])
+    _federal, plans = roadmap_stage_plans(regions=[region], targets=targets)
     stages = [
         {
             "order": stage.order,

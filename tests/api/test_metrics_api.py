@@ -348,7 +348,7 @@ def grow(kpi_data):
     [
         ("/api/v1/regions/62/kpis/", 8),
         (f"/api/v1/regions/62/kpis/?week={WEEK}", 8),
-        ("/api/v1/regions/62/kpis/history/?kpi=max_only_share", 11),
+        ("/api/v1/regions/62/kpis/history/?kpi=max_only_share", 9),
         ("/api/v1/kpis/summary/", 11),
         ("/api/v1/kpis/summary/?federal_district=ЦФО&pilot=false", 11),
         ("/api/v1/kpis/summary/?status=late", 11),

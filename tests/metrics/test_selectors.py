@@ -9,15 +9,18 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from metrics.models import Upload
+from metrics.kpi import KPI_CODES
+from metrics.models import StageTarget, Upload
 from metrics.selectors import (
     kpi_definitions,
+    kpi_targets,
     latest_week_with_data,
     organisation_kpi_series,
     organisation_kpi_status,
     organisation_series,
     organisations_lagging,
     organisations_readiness,
+    roadmap_stage_plans,
     upload_get_for_user,
     uploads_for_user,
     weeks_with_data,
@@ -114,6 +117,21 @@ def test_lagging_runs_a_fixed_number_of_queries():
         return len(captured.captured_queries)
 
     assert queries(3) == queries(30)
+
+
+def test_the_plan_reads_its_stages_with_their_targets_in_one_query(django_assert_num_queries):
+    ryazan, targets = region("62"), kpi_targets()
+    with django_assert_num_queries(1):
+        federal, plans = roadmap_stage_plans(regions=[ryazan], targets=targets)
+    assert [stage.order for stage in federal] == sorted(stage.order for stage in federal)
+    expected = {
+        (target.stage.order, target.kpi.code): target.target if target.target is not None else targets[target.kpi.code]
+        for target in StageTarget.objects.filter(stage__roadmap__is_federal=True).select_related("stage", "kpi")
+    }
+    assert expected and {(stage.order, code): v for stage in federal for code, v in stage.targets.items()} == expected
+    for stage in federal:
+        assert list(stage.targets) == [code for code in KPI_CODES if code in stage.targets]  # in KPI order
+    assert plans[ryazan.id] == [stage for stage in federal if stage.applies_to(pilot=ryazan.pilot)]
 
 
 # --- uploads: the one access path --------------------------------------------------------------
