@@ -127,6 +127,12 @@ def test_region_series_gives_its_coverage_and_timeliness(register_data, django_a
         (WEEK, "on_time", 1.0),
     ]
     assert series[1]["uploaded_by_name"] == "Иван Иванов"
+    assert series[0]["uploaded_by_name"] == ""  # nobody
+
+
+def test_region_series_names_an_uploader_without_a_name_by_login(register_data):
+    region_reporting("62", PREVIOUS, status="late", last_uploaded_by=UserFactory(username="anon", first_name=""))
+    assert reporting_series(region=region("62"))[0]["uploaded_by_name"] == "anon"
 
 
 def test_missing_organisations_are_the_registry_without_a_snapshot(django_assert_num_queries):
