@@ -3,6 +3,8 @@
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
+from django.db.models import Q
+
 from regions.models import Municipality, Region
 
 from ..choices import ReportingStatus, ScopeType
@@ -83,14 +85,21 @@ def _verdict(state, reported: int, total: int) -> dict:
     }
 
 
-def scope_kpi_status(*, scope: str, scope_id: int, week: date, definitions: list | None = None) -> dict:
+def scope_kpi_status(
+    *, scope: str, scope_id: int, week: date, definitions: list | None = None, values: dict | None = None
+) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
-    Three queries (two when the caller passes the definitions it has already read)."""
+    Three queries (two when the caller passes the definitions it has already read, one when it
+    also passes the scope's KPI ``values`` of the week: KPI code -> ``_kpi_rows`` row)."""
 
-    rows = {
-        row.kpi: row
-        for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
-    }
+    rows = (
+        {
+            row.kpi: row
+            for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
+        }
+        if values is None
+        else values
+    )
     state = (
         ScheduleState.objects.filter(scope=scope, scope_id=scope_id, week=week)
         .values_list(*_STATE_FIELDS, "stages", named=True)
@@ -150,7 +159,7 @@ def country_summary(
     district, pilots or not, in one schedule status (a ScheduleStatus value), each with its
     reporting status for the week (missing when it has no reporting row). ``status_counts`` and
     ``reporting_counts`` count the regions by schedule and reporting status before the status
-    filter (the overview's strip). Seven queries, six given the definitions."""
+    filter (the overview's strip). Six queries, five given the definitions."""
 
     if definitions is None:
         definitions = kpi_definitions()
@@ -160,9 +169,18 @@ def country_summary(
     if pilot is not None:
         regions = regions.filter(pilot=pilot)
     regions = list(regions)
-    values = defaultdict(dict)
-    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week=week)):
-        values[row.scope_id][row.kpi] = row
+    # The regions' KPI values and the country's, in one read.
+    values, country_values = defaultdict(dict), {}
+    for row in (
+        KpiValue.objects.filter(Q(scope=ScopeType.REGION) | Q(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID))
+        .filter(kind=ALL_KINDS, week=week)
+        .order_by()
+        .values_list("scope", *_KPI_ROW_FIELDS, named=True)
+    ):
+        if row.scope == ScopeType.COUNTRY:
+            country_values[row.kpi] = row
+        else:
+            values[row.scope_id][row.kpi] = row
     states = {
         s.scope_id: s
         for s in ScheduleState.objects.filter(scope=ScopeType.REGION, week=week)
@@ -196,7 +214,9 @@ def country_summary(
     reporting_counts = Counter(row["reporting_status"] for row in rows)
     if status:
         rows = [row for row in rows if row["status"] == status]
-    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week, definitions=definitions)
+    country = scope_kpi_status(
+        scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week, definitions=definitions, values=country_values
+    )
     return {
         "week": week,
         "country": country,

@@ -195,7 +195,7 @@ def test_scope_status_carries_the_verdict_from_the_schedule_state(verdict_data, 
 
 
 def test_summary_rows_carry_the_verdict_and_the_reporting_status(verdict_data, django_assert_num_queries):
-    with django_assert_num_queries(7):  # the definitions are read once, for the rows and the country
+    with django_assert_num_queries(6):  # the definitions read once; the country's KPI values with the regions'
         summary = country_summary(week=WEEK)
     ryazan = next(row for row in summary["regions"] if row["code"] == "62")
     assert ryazan["status_since"] == WEEK
