@@ -27,8 +27,8 @@ def week_changes(
 ) -> dict:
     """The changes of ``week`` against the latest week with data before it. Six queries; four
     when the caller already has the KPI ``definitions`` and the ``regions`` (``region_refs()``);
-    three more fewer given the ``weeks`` with data (newest first, as ``weeks_with_data()``) and
-    the ``data`` of the two weeks (``region_weeks()``).
+    none when it also has the ``weeks`` with data (newest first, as ``weeks_with_data()``) and the
+    two weeks' ``data`` (``region_weeks()`` of the week and the one before it).
 
     ``status_changes``: regions whose overall status changed, worse first (then by the new
     status's severity). ``crossings``: a region's KPI that reached its target or fell below it,
