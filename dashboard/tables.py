@@ -16,52 +16,113 @@ from metrics.counts import COUNT_FIELDS
 from metrics.kpi import STATUS_SEVERITY, severity_rank
 
 from .exports import Percent
+from .links import NUMBER_PLACEHOLDER, Links
 from .templatetags.dashboard_tags import (
+    Formats,
     delta_class,
     kind_abbr,
     kpi_class,
-    number,
-    percent,
-    points,
-    points_unit,
+    plain_name,
     reporting_label,
+    reporting_severity,
     ru_date,
     sort_value,
     status_label,
     verdict_text,
 )
+from .templatetags.quality_tags import WarningTitles
 
 
-def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False) -> str:
+def kpi_cells(kpis: dict | None, definitions, *, deltas: bool = False, formats: Formats | None = None) -> str:
     """One row's KPI cells in display order: coloured by the target, a sort key, the value and,
     with ``deltas``, the change from the week before. Rendered here once per row, as a table
     library renders its columns: a template loop of filters per cell was most of the time of
-    rendering the overview's 89 × 4 cells (and ``format_html`` per cell still a tenth of it)."""
-    cells, unit = [], points_unit()
+    rendering the overview's 89 × 4 cells (and ``format_html`` per cell still a tenth of it).
+    ``formats``: the table's ``Formats``, shared by its rows."""
+    formats = formats or Formats()
+    cells = []
     for d in definitions:
         entry = kpis.get(d.code) if kpis else None
         value = entry["value"] if entry else None
         delta = entry.get("delta") if entry and deltas else None
         change = (
-            f'<span class="cell-delta {escape(delta_class(delta))}">{escape(points(delta, unit=unit))}</span>'
+            f'<span class="cell-delta {escape(delta_class(delta))}">{escape(formats.points(delta))}</span>'
             if delta is not None
             else ""
         )
         cells.append(
             f'<td class="num {escape(kpi_class(entry))}" data-value="{escape(sort_value(value))}">'
-            f"{escape(percent(value))}{change}</td>"
+            f"{escape(formats.percent(value))}{change}</td>"
         )
     return mark_safe("".join(cells))  # noqa: S308 - every value in it is escaped above
 
 
-def with_kpi_cells(rows, definitions, *, deltas: bool = False) -> list[dict]:
-    """The rows of a page table (each with ``kpis``: code -> entry, or None) with their
-    ``kpi_cells`` added."""
-    return [{**row, "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=deltas)} for row in rows]
+def municipality_rows(rows, definitions, *, week_query: str) -> list[dict]:
+    """A region's municipalities (``municipality_ranking`` rows, in its order) with ``html``, each
+    table row formatted once: place, link, KPI cells, organisations reported."""
+    formats = Formats()
+    url = Links("dashboard:municipality", "pk", NUMBER_PLACEHOLDER)
+    for place, row in enumerate(rows, start=1):
+        municipality = row["municipality"]
+        cells = [
+            f'<td data-value="{place}">{place}</td>',
+            f'<td><a href="{escape(url(municipality.pk) + week_query)}">'
+            f"{escape(plain_name(municipality.name))}</a></td>",
+            kpi_cells(row["kpis"], definitions, formats=formats),
+            f'<td class="num" data-value="{row["orgs_reported"]}">{escape(formats.number(row["orgs_reported"]))} '
+            f"{escape(formats.of)} {escape(formats.number(row['orgs_total']))}</td>",
+        ]
+        row["html"] = mark_safe(f"<tr>{_CELL}{_CELL.join(cells)}\n      </tr>")  # noqa: S308 - escaped
+    return rows
 
 
-def _verdict(row, names, *, form="full") -> str:
-    return verdict_text(row["status"], row["status_since"], row["blocking_detail"], row["coverage"], names, form=form)
+def organisation_rows(rows, definitions, *, week_query: str, hide_municipality: bool = False) -> list[dict]:
+    """Organisations with their readiness (``organisations_lagging`` or ``organisations_readiness``
+    rows) with ``html``, each table row formatted once: name and ID, kind, municipality (unless
+    hidden), readiness and what is below target, KPI cells."""
+    formats = Formats()
+    names = {d.code: d.short_name for d in definitions}
+    url = Links("dashboard:organisation", "pk", NUMBER_PLACEHOLDER)
+    ready, no_data, below = _("готова"), _("нет данных за неделю"), _("ниже цели")
+    cell = "\n      "
+    for row in rows:
+        organisation = row["organisation"]
+        if row["ready"]:
+            readiness = f'<td class="readiness" data-value="2"><span class="badge ready">{escape(ready)}</span></td>'
+        elif row["kpis"] is None:
+            readiness = f'<td class="readiness" data-value="0"><span class="badge late">{escape(no_data)}</span></td>'
+        else:
+            blocking = ", ".join(escape(str(names.get(code))) for code in row["blocking"])
+            readiness = (
+                f'<td class="readiness" data-value="{1 if row["kpis"] else 0}"><span class="badge not_ready">'
+                f'{escape(below)}</span><span class="muted small blocking">{blocking}</span></td>'
+            )
+        municipality = organisation.municipality
+        cells = [
+            f'<td class="org-name"><a href="{escape(url(organisation.pk) + week_query)}">'
+            f"{escape(plain_name(organisation.name))}</a> "
+            f'<span class="muted small">{escape(organisation.org_id)}</span></td>',
+            f'<td title="{escape(str(organisation.get_kind_display()))}">{escape(kind_abbr(organisation.kind))}</td>',
+            ""
+            if hide_municipality
+            else f"<td>{escape(plain_name(municipality.name) if municipality else '') or '—'}</td>",
+            readiness,
+            kpi_cells(row["kpis"], definitions, formats=formats),
+        ]
+        row["html"] = mark_safe(f"<tr>{cell}{cell.join(cells)}\n    </tr>")  # noqa: S308 - escaped
+    return rows
+
+
+def _verdict(row, names, *, form="full", formats: Formats | None = None) -> str:
+    return verdict_text(
+        row["status"],
+        row["status_since"],
+        row["blocking_detail"],
+        row["coverage"],
+        names,
+        form=form,
+        formats=formats,
+    )
 
 
 def by_severity(rows) -> list[dict]:
@@ -69,23 +130,27 @@ def by_severity(rows) -> list[dict]:
     return sorted(rows, key=lambda row: (severity_rank(row["status"]), row["code"]))
 
 
-def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
+def overview_rows(rows, definitions, *, week_query: str, quality_counts: dict | None = None) -> list[dict]:
     """The overview's regions (rows of ``country_summary``), the most severe status first, with
     what its table shows of them formatted once: the link, the KPI cells with their changes, the
     verdict (a compact line under the badge, the whole sentence in its title), coverage, reporting
-    and projection."""
+    and projection; ``html``, the table row itself (``quality_counts``: ``warning_counts`` of the
+    week, for the regions' ⚠ marks)."""
     names = {d.code: d.short_name for d in definitions}
-    return [
+    formats = Formats()
+    words = _OverviewWords()
+    region_url = Links("dashboard:region")
+    rows = [
         {
             **row,
-            "url": row["region"].get_absolute_url() + week_query,
-            "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True),
-            "status_label": status_label(row["status"]),
+            "url": region_url(row["region"].code) + week_query,
+            "kpi_cells": kpi_cells(row["kpis"], definitions, deltas=True, formats=formats),
+            "status_label": formats.status_label(row["status"]),
             "severity": severity_rank(row["status"]),
-            "verdict": _verdict(row, names),
-            "verdict_compact": _verdict(row, names, form="compact"),
-            "reporting_label": reporting_label(row["reporting_status"]),
-            "coverage_text": f"{number(row['orgs_reported'])} {_('из')} {number(row['orgs_total'])}"
+            "verdict": _verdict(row, names, formats=formats),
+            "verdict_compact": _verdict(row, names, form="compact", formats=formats),
+            "reporting_label": formats.reporting_label(row["reporting_status"]),
+            "coverage_text": f"{formats.number(row['orgs_reported'])} {formats.of} {formats.number(row['orgs_total'])}"
             if row["orgs_total"]
             else "—",
             "coverage_share": row["orgs_reported"] / row["orgs_total"] if row["orgs_total"] else None,
@@ -94,6 +159,135 @@ def overview_rows(rows, definitions, *, week_query: str) -> list[dict]:
         }
         for row in by_severity(rows)
     ]
+    for row in rows:
+        row["html"] = _overview_row_html(row, (quality_counts or {}).get(row["region"].id), formats, words)
+    return rows
+
+
+class _OverviewWords:
+    """The words of the overview's table, looked up once for its 89 rows."""
+
+    def __init__(self):
+        self.pilot = _("пилот")
+        self.warning_title = WarningTitles()
+
+
+# Between the cells of a table row, as the template indents them.
+_CELL = "\n        "
+
+
+def _overview_row_html(row: dict, warnings: dict | None, formats: Formats, words: _OverviewWords) -> str:
+    """One region's row of the overview's table, every value escaped: formatted here once per row,
+    as ``kpi_cells``, instead of some twenty template variables, filters and an include per row."""
+    if warnings:
+        title = escape(words.warning_title(warnings))
+        mark = (
+            f' <span class="badge at_risk quality-mark" title="{title}" aria-label="{title}">'
+            f"⚠ {sum(warnings.values())}</span>"
+        )
+    else:
+        mark = ""
+    pilot = f'<span class="badge on_track">{escape(words.pilot)}</span>' if row["pilot"] else ""
+    if row["status"]:
+        status = f'<span class="badge {escape(str(row["status"]))}">{escape(row["status_label"])}</span>'
+        if row["verdict_compact"]:
+            status += f'<span class="cell-note">{escape(row["verdict_compact"])}</span>'
+    else:
+        status = f'<span class="badge">{escape(formats.no_data)}</span>'
+    share = row["coverage_share"]
+    coverage = escape(row["coverage_text"])
+    if share is not None:
+        coverage += f'<span class="cell-delta muted">{escape(formats.percent(share, 0))}</span>'
+    reporting = row["reporting_status"]
+    cells = [
+        f"<td>{escape(row['code'])}</td>",
+        f'<td><a href="{escape(row["url"])}">{escape(plain_name(row["name"]))}</a>{mark}\n</td>',
+        f"<td>{escape(row['federal_district'])}</td>",
+        f'<td data-value="{1 if row["pilot"] else 0}">{pilot}</td>',
+        row["kpi_cells"],
+        f'<td class="verdict-cell" data-value="{row["severity"]}" title="{escape(row["verdict"])}">{status}</td>',
+        f'<td class="num" data-value="{escape(sort_value(share))}">{coverage}</td>',
+        f'<td data-value="{reporting_severity(reporting)}"><span class="badge rep-{escape(str(reporting))}">'
+        f"{escape(row['reporting_label'])}</span></td>",
+        f'<td data-value="{escape(row["projected_sort"])}">{escape(row["projected_text"])}</td>',
+    ]
+    return mark_safe(f"<tr>{_CELL}{_CELL.join(cells)}\n      </tr>")  # noqa: S308 - every value in it is escaped
+
+
+def register_rows(rows, *, week, week_query: str) -> list[dict]:
+    """The reporting register's rows (``reporting_register`` rows with ``missing`` and
+    ``can_see_missing``), each with ``html``, its table row formatted once (as ``overview_rows``)."""
+    formats = Formats()
+    words = _RegisterWords()
+    region_url, missing_url = Links("dashboard:region"), Links("dashboard:region_missing")
+    missing_query = f"?week={week.year:04}-{week.month:02}-{week.day:02}"
+    for row in rows:
+        row["html"] = _register_row_html(
+            row, region_url(row["code"]) + week_query, missing_url(row["code"]) + missing_query, formats, words
+        )
+    return rows
+
+
+class _RegisterWords:
+    """The words of the register's table, looked up once for its 89 rows."""
+
+    def __init__(self):
+        self.missing_title = _("Организации реестра, не приславшие данные за неделю")
+
+
+# Between the cells of a register row, as the template indents them.
+_REGISTER_CELL = "\n          "
+
+
+def _moment_cells(moment) -> str:
+    """An upload time's sort key (ISO 8601) and its text «03.11.2025 14:05», in Moscow time, as
+    the ``date`` filter writes them; «—» when there is none."""
+    if not moment:
+        return '<td data-value="" class="nowrap">—</td>'
+    local = timezone.localtime(moment)
+    return f'<td data-value="{local.isoformat()}" class="nowrap">{local:%d.%m.%Y %H:%M}</td>'
+
+
+def _register_row_html(row: dict, url: str, missing_url: str, formats: Formats, words: _RegisterWords) -> str:
+    """One region's row of the reporting register, every value escaped."""
+    status = row["status"]
+    who = (
+        f'<span title="{escape(row["last_uploaded_by"].username)}">{escape(row["uploaded_by_name"])}</span>'
+        if row["uploaded_by_name"]
+        else "—"
+    )
+    if row["warnings"]:
+        title = "; ".join(f"{escape(str(label))} — {count}" for label, count in row["warnings_by_code"].items())
+        warnings = f' title="{title}">⚠ {escape(formats.number(row["warnings"]))}'
+    else:
+        warnings = '><span class="muted">0</span>'
+    missing = row["missing"]
+    if not missing:
+        missing_text = '<span class="muted">0</span>'
+    elif row["can_see_missing"]:
+        missing_text = (
+            f'<a href="{escape(missing_url)}" title="{escape(words.missing_title)}">'
+            f"{escape(formats.number(missing))} →</a>"
+        )
+    else:
+        missing_text = escape(formats.number(missing))
+    cells = [
+        f"<td>{escape(row['code'])}</td>",
+        f'<td><a href="{escape(url)}">{escape(row["name"])}</a></td>',
+        f"<td>{escape(row['federal_district'])}</td>",
+        f'<td data-value="{reporting_severity(status)}"><span class="badge rep-{escape(str(status))}">'
+        f"{escape(formats.reporting_label(status))}</span></td>",
+        _moment_cells(row["first_upload_at"]),
+        _moment_cells(row["last_upload_at"]),
+        f"<td>{who}</td>",
+        f'<td class="num" data-value="{row["orgs_reported"]}">{escape(formats.number(row["orgs_reported"]))} '
+        f"{escape(formats.of)} {escape(formats.number(row['orgs_total']))}</td>",
+        f'<td class="num" data-value="{escape(sort_value(row["coverage"]))}">'
+        f"{escape(formats.percent(row['coverage'], 0))}</td>",
+        f'<td class="num" data-value="{row["warnings"]}"{warnings}</td>',
+        f'<td class="num" data-value="{missing}">{missing_text}</td>',
+    ]
+    return mark_safe(f"<tr>{_REGISTER_CELL}{_REGISTER_CELL.join(cells)}\n        </tr>")  # noqa: S308 - escaped
 
 
 def status_strip(summary: dict, scope: dict) -> dict:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ..templatetags.dashboard_tags import number
+from ..templatetags.dashboard_tags import Formats
 
 FONT = '"PT Sans", "Segoe UI", Roboto, Arial, sans-serif'
 INK, MUTED, GRID, AXIS, BRAND = "#1b2733", "#5b6b7b", "#e7ebf0", "#c8d0da", "#0b5cad"
@@ -101,11 +101,13 @@ def _iso(day: date) -> str:
     return day.isoformat()
 
 
-def _coverage(reported, total) -> str:
-    """«10 из 12»: organisations that reported out of all in scope; «—» when unknown."""
+def _coverage(reported, total, formats: Formats | None = None) -> str:
+    """«10 из 12»: organisations that reported out of all in scope; «—» when unknown. ``formats``:
+    the figure's ``Formats``, shared by its points."""
     if not total:
         return "—"
-    return f"{number(reported)} {_('из')} {number(total)}"
+    formats = formats or Formats()
+    return f"{formats.number(reported)} {formats.of} {formats.number(total)}"
 
 
 def _no_data_note() -> dict:

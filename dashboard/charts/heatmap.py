@@ -6,7 +6,7 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
-from ..templatetags.dashboard_tags import percent, ru_date
+from ..templatetags.dashboard_tags import Formats, ru_date
 from .base import BAD, INK, OK, ROW_HEIGHT, _figure, _layout, _trace
 
 
@@ -34,6 +34,7 @@ def heatmap_figure(
     # Always with the year: a column «15.09» does not say which September.
     columns = [ru_date(w, "%d.%m.%y") for w in weeks]
     labels = [escape(row["label"]) for row in rows]
+    percent = Formats().percent
     texts = [[percent(value) for value in row["values"]] for row in rows]
     cells = _trace(
         "heatmap",

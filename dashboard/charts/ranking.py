@@ -5,7 +5,7 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
-from ..templatetags.dashboard_tags import percent
+from ..templatetags.dashboard_tags import Formats, percent
 from .base import INK, ROW_HEIGHT, _coverage, _figure, _layout, _met_colour, _trace
 
 
@@ -16,7 +16,8 @@ def ranking_figure(*, items: Sequence[dict], target: float, kpi_name: str, filen
     ``orgs_reported`` / ``orgs_total``."""
     labels = [escape(item["label"]) for item in items]
     values = [item["value"] if item["value"] is not None else 0 for item in items]
-    texts = [percent(item["value"]) if item["value"] is not None else _("нет данных") for item in items]
+    formats = Formats()
+    texts = [formats.percent(item["value"]) if item["value"] is not None else formats.no_data for item in items]
     # Per bar only what differs (name, coverage); the words live once in the hover template, and
     # names travel as data (customdata / meta), never inside the template itself.
     hover = f"<b>%{{customdata[0]}}</b><br>%{{meta[0]}}: %{{text}}<br>{_('Цель')}: {percent(target, 0)}"
@@ -33,7 +34,8 @@ def ranking_figure(*, items: Sequence[dict], target: float, kpi_name: str, filen
         textfont={"size": 10, "color": INK},
         cliponaxis=False,
         customdata=[
-            [escape(item["name"]), _coverage(item.get("orgs_reported"), item.get("orgs_total"))] for item in items
+            [escape(item["name"]), _coverage(item.get("orgs_reported"), item.get("orgs_total"), formats)]
+            for item in items
         ],
         meta=[escape(kpi_name)],
         hovertemplate=hover + "<extra></extra>",

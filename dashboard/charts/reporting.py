@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from metrics.choices import ReportingStatus
 
-from ..templatetags.dashboard_tags import number, percent, reporting_label, ru_date
+from ..templatetags.dashboard_tags import Formats, percent, reporting_label, ru_date
 from .base import INK, MUTED, _coverage, _date_ticks, _figure, _iso, _layout, _no_data_note, _trace, _week_band
 
 # The badge colours of static/css/app.css, a little stronger for bars.
@@ -44,6 +44,7 @@ def reporting_rate_figure(*, weeks: Sequence[dict], selected_week: date | None =
     if not weeks:
         return _figure([], _empty_layout(220), filename=filename)
     x = [_iso(w["week"]) for w in weeks]
+    formats = Formats()
     traces = []
     for status in STACK_ORDER:
         counts = [w["counts"].get(status, 0) for w in weeks]
@@ -56,7 +57,7 @@ def reporting_rate_figure(*, weeks: Sequence[dict], selected_week: date | None =
                 name=reporting_label(status),
                 marker={"color": REPORTING_COLOURS[status]},
                 customdata=[
-                    [ru_date(w["week"]), number(n), number(w["total"]), percent(share, 0)]
+                    [ru_date(w["week"]), formats.number(n), formats.number(w["total"]), formats.percent(share, 0)]
                     for n, w, share in zip(counts, weeks, shares, strict=True)
                 ],
                 hovertemplate=_("Неделя с")
@@ -87,6 +88,7 @@ def region_reporting_figure(
     ``series``: ``reporting_series(region=…)`` rows."""
     if not series:
         return _figure([], _empty_layout(200), filename=filename)
+    formats = Formats()
     bars = _trace(
         "bar",
         x=[_iso(row["week"]) for row in series],
@@ -97,9 +99,9 @@ def region_reporting_figure(
         customdata=[
             [
                 ru_date(row["week"]),
-                reporting_label(row["status"]),
-                _coverage(row["orgs_reported"], row["orgs_total"]),
-                percent(row["coverage"], 0) if row["coverage"] is not None else "—",
+                formats.reporting_label(row["status"]),
+                _coverage(row["orgs_reported"], row["orgs_total"], formats),
+                formats.percent(row["coverage"], 0),
                 _moment(row["last_upload_at"]),
             ]
             for row in series

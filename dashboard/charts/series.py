@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from metrics.kpi import monday_of, planned_value
 from metrics.selectors import seeded_name
 
-from ..templatetags.dashboard_tags import percent, points, ru_date
+from ..templatetags.dashboard_tags import Formats, percent, ru_date
 from .base import (
     BRAND,
     MUTED,
@@ -165,12 +165,13 @@ def _actual_trace(series, due, code: str, *, kpi_name: str, scope_name: str) -> 
         hover += "<br>" + _("План") + ": %{customdata[2]}"
     if any(point.get("orgs_total") for point in series):
         hover += f"<br>{_('Отчитались')}: %{{customdata[3]}}"
+    formats = Formats()
     customdata = [
         [
-            percent(point["value"]),
-            points(point.get("delta")) or "—",
-            percent(planned_value(due, code, point["week"])) if due else "",
-            _coverage(point.get("orgs_reported"), point.get("orgs_total")),
+            formats.percent(point["value"]),
+            formats.points(point.get("delta")) or "—",
+            formats.percent(planned_value(due, code, point["week"])) if due else "",
+            _coverage(point.get("orgs_reported"), point.get("orgs_total"), formats),
         ]
         for point in series
     ]

@@ -10,7 +10,7 @@ the region page's address that a click opens (static/js/app.js).
 import json
 from collections import Counter
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, cached_property
 from html import escape
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from metrics.choices import ReportingStatus, ScheduleStatus
 
-from ..templatetags.dashboard_tags import percent, ru_date, status_label
+from ..templatetags.dashboard_tags import Formats, ru_date, status_label
 from .base import INK, MUTED, _figure, _layout, _trace
 
 TILES_PATH = Path(__file__).resolve().parent.parent / "data" / "region_tiles.json"
@@ -129,25 +129,46 @@ def colorscale_css(scale: list) -> str:
     return f"linear-gradient(to right, {stops})"
 
 
-def _hover(row: dict, *, kpi_name: str) -> str:
+class _HoverWords(Formats):
+    """The words of the squares' hover texts, looked up once for the 89 squares."""
+
+    @cached_property
+    def status(self) -> str:
+        return _("Статус")
+
+    @cached_property
+    def reporting_word(self) -> str:
+        return _("Отчётность")
+
+    @cached_property
+    def goal(self) -> str:
+        return _("цель")
+
+    @cached_property
+    def not_computed(self) -> str:
+        return _("нет расчёта")
+
+
+def _hover(row: dict, *, kpi_name: str, words: _HoverWords | None = None) -> str:
     """Name, status and since when, reporting, the KPI against its target: formatted here, in
     Russian, with the name escaped (plotly.js reads HTML in hover texts)."""
+    words = words or _HoverWords()
     lines = [f"<b>{escape(row['code'])} {escape(row['name'])}</b>"]
     status = row.get("status")
     if status:
         since = row.get("status_since")
         lines.append(
-            f"{_('Статус')}: {escape(status_label(status))}"
-            + (" " + _("с %(day)s") % {"day": ru_date(since)} if since else "")
+            f"{words.status}: {escape(words.status_label(status))}"
+            + (" " + words.since % {"day": ru_date(since)} if since else "")
         )
     else:
-        lines.append(f"{_('Статус')}: {_('нет расчёта')}")
+        lines.append(f"{words.status}: {words.not_computed}")
     reporting = row.get("reporting")
     if reporting:
-        lines.append(f"{_('Отчётность')}: {escape(str(ReportingStatus(reporting).label).lower())}")
+        lines.append(f"{words.reporting_word}: {escape(words.reporting[ReportingStatus(reporting)])}")
     target = row.get("target")
-    goal = f" ({_('цель')} {percent(target, 0)})" if target is not None else ""
-    value = percent(row["value"]) if row.get("value") is not None else _("нет данных")
+    goal = f" ({words.goal} {words.percent(target, 0)})" if target is not None else ""
+    value = words.percent(row["value"]) if row.get("value") is not None else words.no_data
     lines.append(f"{escape(kpi_name)}: {value}{goal}")
     return "<br>".join(lines)
 
@@ -216,17 +237,18 @@ def tilemap_figure(
     categories = list(CATEGORY_COLOURS)
     dark, light = _Layer(columns, height), _Layer(columns, height)
     by_value, outside = _Layer(columns, height), _Layer(columns, height)
+    words = _HoverWords()
     for row in rows:
         tile = tiles.get(row["code"])
         if tile is None:
             continue
         label = escape(tile["label"])
-        extra = [row.get("url") or "", _hover(row, kpi_name=kpi_name)]
+        extra = [row.get("url") or "", _hover(row, kpi_name=kpi_name, words=words)]
         if highlight is not None and row.get("federal_district") != highlight:
             outside.put(tile, 0, label, extra)
             continue
         if mode != MODE_STATUS and row.get("value") is not None:
-            by_value.put(tile, row["value"], f"{label}<br>{percent(row['value'], 0)}", extra)
+            by_value.put(tile, row["value"], f"{label}<br>{words.percent(row['value'], 0)}", extra)
             continue
         category = tile_category(row)
         if mode != MODE_STATUS and category != NOT_REPORTED:

@@ -3,6 +3,7 @@
 import json
 import math
 from datetime import date, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django import template
@@ -27,11 +28,12 @@ MINUS = "\u2212"
 JSON_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
 
 
-def _decimal(number: float, digits: int) -> str:
+def _decimal(number: float, digits: int, english: bool | None = None) -> str:
     """A number with a decimal comma and a non-breaking space between thousands («12 345,6»); on an
-    English page with a decimal point and commas («12,345.6»)."""
+    English page with a decimal point and commas («12,345.6»). ``english``: whether the page is in
+    English, when the caller knows it (``Formats``); else the active language is read."""
     text = f"{abs(number):,.{digits}f}"
-    if get_language() != "en":
+    if not (get_language() == "en" if english is None else english):
         text = text.replace(",", NBSP).replace(".", ",")
     # A negative number that rounds to zero is written without a sign.
     return MINUS + text if number < 0 and text.strip("0,." + NBSP) else text
@@ -53,16 +55,16 @@ def shown_share(value, digits: int = 1) -> float | None:
     return math.floor(float(value) * scale + 1e-9) / scale
 
 
-def percent_number(value, digits: int = 1) -> str:
+def percent_number(value, digits: int = 1, *, english: bool | None = None) -> str:
     """A fraction as the number of a Russian percentage without the sign, «75,3»; empty for no data."""
     shown = shown_share(value, digits)
-    return "" if shown is None else _decimal(shown * 100, int(digits))
+    return "" if shown is None else _decimal(shown * 100, int(digits), english)
 
 
 @register.filter
-def percent(value, digits: int = 1) -> str:
+def percent(value, digits: int = 1, *, english: bool | None = None) -> str:
     """A fraction as a Russian percentage, «75,3 %»; «—» for no data."""
-    text = percent_number(value, digits)
+    text = percent_number(value, digits, english=english)
     return f"{text}{NBSP}%" if text else "—"
 
 
@@ -72,12 +74,12 @@ def points_unit() -> str:
 
 
 @register.filter
-def points(delta, digits: int = 1, *, unit: str | None = None) -> str:
+def points(delta, digits: int = 1, *, unit: str | None = None, english: bool | None = None) -> str:
     """A change of a fraction in percentage points, «+2,1 п. п.»; empty when unknown. A caller
     formatting hundreds passes ``unit`` (``points_unit()``) and saves a translation lookup each."""
     if delta is None or delta == "":
         return ""
-    text = _decimal(float(delta) * 100, int(digits))
+    text = _decimal(float(delta) * 100, int(digits), english)
     sign = "+" if delta > 0 and text.strip("0,." + NBSP) else ""
     return f"{sign}{text}{NBSP}{unit or points_unit()}"
 
@@ -91,11 +93,11 @@ def delta_class(delta) -> str:
 
 
 @register.filter
-def number(value) -> str:
+def number(value, *, english: bool | None = None) -> str:
     """An integer with non-breaking spaces between thousands, «12 345»."""
     if value is None or value == "":
         return "—"
-    return _decimal(float(value), 0)
+    return _decimal(float(value), 0, english)
 
 
 @register.filter
@@ -133,6 +135,71 @@ def reporting_label(code) -> str:
         return str(ReportingStatus(code).label).lower()
     except ValueError:
         return _("нет данных")
+
+
+class Formats:
+    """The active language's number format, status labels and the small words between numbers,
+    looked up once for a page's hundreds of rows: each ``get_language()``, ``gettext`` or lazy
+    label read finds the request's language in a context-local again, thousands of times a page.
+    Made per page (or per table, figure, sentence), never kept: the language is the request's."""
+
+    def __init__(self):
+        self.english = get_language() == "en"
+
+    # Each word is looked up on first use, then read as a plain attribute.
+    @cached_property
+    def unit(self) -> str:
+        return points_unit()
+
+    @cached_property
+    def of(self) -> str:
+        return _("из")
+
+    @cached_property
+    def no_data(self) -> str:
+        return _("нет данных")
+
+    @cached_property
+    def no_data_title(self) -> str:
+        return _("Нет данных")
+
+    @cached_property
+    def since(self) -> str:
+        return _("с %(day)s")
+
+    @cached_property
+    def blocks(self) -> str:
+        return _("мешает: %(what)s")
+
+    @cached_property
+    def statuses(self) -> dict[str, str]:
+        return {status.value: str(status.label) for status in ScheduleStatus}
+
+    @cached_property
+    def reporting(self) -> dict[str, str]:
+        return {status.value: str(status.label).lower() for status in ReportingStatus}
+
+    def percent(self, value, digits: int = 1) -> str:
+        """``percent``, «75,3 %»; «—» for no data."""
+        shown = shown_share(value, digits)
+        return "—" if shown is None else f"{_decimal(shown * 100, int(digits), self.english)}{NBSP}%"
+
+    def number(self, value) -> str:
+        """``number``, «12 345»; «—» for no data."""
+        return "—" if value is None or value == "" else _decimal(float(value), 0, self.english)
+
+    def points(self, delta, digits: int = 1) -> str:
+        return points(delta, digits, unit=self.unit, english=self.english)
+
+    def status_label(self, code) -> str:
+        """``status_label``: no status «нет данных», an unknown code itself."""
+        if not code:
+            return self.no_data
+        return self.statuses.get(code) or str(code)
+
+    def reporting_label(self, code) -> str:
+        """``reporting_label``: an unknown status «нет данных»."""
+        return self.reporting.get(code) or self.no_data
 
 
 @register.filter
@@ -194,6 +261,20 @@ def query(context, **changes) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+@register.simple_tag
+def week_options(weeks, week) -> str:
+    """The week selector's options (every week with data: a year of them on every page), the week
+    on screen selected: «<option value="2025-11-03" selected>03.11.2025</option>». Formatted here,
+    not by two ``date`` filters per option."""
+    return mark_safe(  # noqa: S308 - dates only
+        "".join(
+            f'<option value="{w.year:04}-{w.month:02}-{w.day:02}"{" selected" if w == week else ""}>'
+            f"{w.day:02}.{w.month:02}.{w.year:04}</option>"
+            for w in weeks
+        )
+    )
+
+
 @register.filter
 def chart_json(value, element_id: str):
     """Django's ``json_script``, same output, for the charts' large JSON: its ``str.translate``
@@ -220,33 +301,34 @@ def _kpi_name(code: str, names: dict | None) -> str:
     return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
 
 
-def _target_percent(target) -> str:
+def _target_percent(target, formats: Formats) -> str:
     """A target as written in a verdict: whole percent when it is one («100 %»), else one digit."""
     shown = float(target) * 100
-    return percent(target, 0 if abs(shown - round(shown)) < 1e-9 else 1)
+    return formats.percent(target, 0 if abs(shown - round(shown)) < 1e-9 else 1)
 
 
-def _gap_points(gap: float) -> str:
+def _gap_points(gap: float, formats: Formats) -> str:
     """A KPI's gap to its target in p. p.; a gap too small for one decimal gets two, so that a KPI
     under its target never reads «0,0 п. п.»."""
-    return points(gap, 2 if gap and abs(gap) * 100 < 0.05 else 1)
+    return formats.points(gap, 2 if gap and abs(gap) * 100 < 0.05 else 1)
 
 
-def _blocker_text(item: dict, names: dict | None, *, compact: bool = False) -> str:
+def _blocker_text(item: dict, names: dict | None, *, compact: bool = False, formats: Formats | None = None) -> str:
     """«должностные лица 95,7 % из 100 %, −4,3 п. п.»; compact: «должностные лица −4,3 п. п.»."""
+    formats = formats or Formats()
     name = _kpi_name(item.get("kpi", ""), names)
     value, target, gap = item.get("value"), item.get("target"), item.get("gap")
     if value is None:
-        return f"{name}: {_('нет данных')}"
+        return f"{name}: {formats.no_data}"
     if gap is None and target is not None:
         gap = value - float(target)
     if compact:
-        return f"{name} {_gap_points(gap)}" if gap is not None else name
-    text = f"{name} {percent(value)}"
+        return f"{name} {_gap_points(gap, formats)}" if gap is not None else name
+    text = f"{name} {formats.percent(value)}"
     if target is not None:
-        text += f" {_('из')} {_target_percent(target)}"
+        text += f" {formats.of} {_target_percent(target, formats)}"
     if gap is not None:
-        text += f", {_gap_points(gap)}"
+        text += f", {_gap_points(gap, formats)}"
     return text
 
 
@@ -263,18 +345,29 @@ def _coverage_text(coverage) -> str:
     return f"{text} ({percent(reported / total, 0)})"
 
 
-def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=None, *, form: str = "full") -> str:
+def verdict_text(
+    status,
+    since=None,
+    blocking_detail=None,
+    coverage=None,
+    names=None,
+    *,
+    form: str = "full",
+    formats: Formats | None = None,
+) -> str:
     """A scope's verdict in words, from its status, the first week of its current run, what blocks
     it and its coverage: «Просрочено с 03.11.2025 · мешает: должностные лица 95,7 % из 100 %,
     −4,3 п. п.», «Выполнено», «Недостаточно данных: отчитались 40 из 120 организаций (33 %)».
 
     ``form``: "full" the sentence; "detail" what follows a status badge («с 03.11.2025 · мешает:
     должностные лица 95,7 % из 100 %, −4,3 п. п.»); "compact" the same in a table cell
-    («с 03.11.2025 · должностные лица −4,3 п. п.»)."""
+    («с 03.11.2025 · должностные лица −4,3 п. п.»). ``formats``: a table's ``Formats``, shared by
+    its rows."""
+    formats = formats or Formats()
     labelled = form == "full"
     if not status:
-        return _("Нет данных") if labelled else ""
-    label = status_label(status)
+        return formats.no_data_title if labelled else ""
+    label = formats.status_label(status)
     if status == ScheduleStatus.INSUFFICIENT_DATA:
         coverage_text = _coverage_text(coverage)
         if not labelled:
@@ -282,13 +375,13 @@ def verdict_text(status, since=None, blocking_detail=None, coverage=None, names=
         return f"{label}: {coverage_text}" if coverage_text else label
     parts = [label] if labelled else []
     if since and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK, ScheduleStatus.ON_TRACK):
-        parts.append(_("с %(day)s") % {"day": ru_date(since)})
+        parts.append(formats.since % {"day": ru_date(since)})
     text = " ".join(parts)
     blockers = [b for b in blocking_detail or [] if isinstance(b, dict)]
     if blockers and status in (ScheduleStatus.LATE, ScheduleStatus.AT_RISK):
         compact = form == "compact"
-        listed = "; ".join(_blocker_text(b, names, compact=compact) for b in blockers)
-        text = f"{text} · {listed}" if compact else f"{text} · " + _("мешает: %(what)s") % {"what": listed}
+        listed = "; ".join(_blocker_text(b, names, compact=compact, formats=formats) for b in blockers)
+        text = f"{text} · {listed}" if compact else f"{text} · " + formats.blocks % {"what": listed}
     return text.lstrip(" ·")
 
 
@@ -315,7 +408,10 @@ def stage_verdict(stage, names=None) -> str:
     опозданием», «просрочен с 01.11.2025 · мешает: …», «мешает: …» (at risk); empty when the
     status alone is all there is to say (on track, not started, done with no date known)."""
     status = (stage or {}).get("status")
-    blockers = "; ".join(_blocker_text(b, names) for b in stage.get("blocking") or [] if isinstance(b, dict))
+    formats = Formats()
+    blockers = "; ".join(
+        _blocker_text(b, names, formats=formats) for b in stage.get("blocking") or [] if isinstance(b, dict)
+    )
     if status == ScheduleStatus.DONE:
         done_on, on_time = stage.get("done_on"), stage.get("on_time")
         if on_time is False:

@@ -63,5 +63,17 @@ def warning_total(counts) -> int:
 @register.filter
 def warning_title(counts) -> str:
     """«Предупреждения о качестве данных: Скачок численности — 3; …», the title of the ⚠ mark."""
-    items = "; ".join(f"{label} — {count}" for label, count in warning_items(counts))
-    return _("Предупреждения о качестве данных: %(items)s") % {"items": items}
+    return WarningTitles()(counts)
+
+
+class WarningTitles:
+    """``warning_title`` for a table of many regions: the labels and the sentence looked up once."""
+
+    def __init__(self):
+        self.labels = {code: str(WarningCode(code).label) for code in WarningCode.values}
+        self.sentence = _("Предупреждения о качестве данных: %(items)s")
+
+    def __call__(self, counts) -> str:
+        counts = counts or {}
+        items = "; ".join(f"{self.labels[code]} — {counts[code]}" for code in WarningCode.values if counts.get(code))
+        return self.sentence % {"items": items}

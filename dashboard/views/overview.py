@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from metrics.choices import ScopeType
 from metrics.selectors import (
     country_summary,
+    definition_targets,
     kpi_definitions,
     region_ranking,
     regions_weeks_matrix,
@@ -37,7 +38,7 @@ def home(request):
     definitions = kpi_definitions()
     kpi = chosen_kpi(definitions, form.value("kpi"))
     district = form.value("district")
-    federal_stages, _plans = roadmap_stage_plans(regions=[])
+    federal_stages, _plans = roadmap_stage_plans(regions=[], targets=definition_targets(definitions))
     context = {
         "form": form,
         "definitions": definitions,
@@ -52,8 +53,11 @@ def home(request):
         summary = country_summary(week=week, definitions=definitions, **overview_filters(form))
         statuses = {stage["order"]: stage["status"] for stage in summary["country"]["stages"]}
         rows = summary["regions"]
+        quality_counts = warning_counts(week=week)
         ranking = region_ranking(summary={"regions": rows}, kpi=kpi.code)
-        matrix = regions_weeks_matrix(kpi=kpi.code, regions=[r["region"] for r in ranking])
+        matrix = regions_weeks_matrix(
+            kpi=kpi.code, regions=[r["region"] for r in ranking], until=week, last=HEATMAP_WEEKS
+        )
         scope = (
             scope_kpi_status(scope=ScopeType.DISTRICT, scope_id=district.id, week=week, definitions=definitions)
             if district
@@ -63,8 +67,8 @@ def home(request):
             "scope": scope,
             "page_coverage": scope["coverage"],
             "strip": status_strip(summary, scope),
-            "rows": overview_rows(rows, definitions, week_query=week_query),
-            "quality_counts": warning_counts(week=week),
+            "rows": overview_rows(rows, definitions, week_query=week_query, quality_counts=quality_counts),
+            "quality_counts": quality_counts,
             "ranking_chart": ranking_figure(
                 items=[_region_item(r, kpi.code) for r in ranking],
                 target=float(kpi.target),
@@ -80,7 +84,13 @@ def home(request):
             ),
         }
         context |= glance_context(
-            request, week=week, kpi=kpi, definitions=definitions, district=district, week_query=week_query
+            request,
+            week=week,
+            kpi=kpi,
+            definitions=definitions,
+            district=district,
+            week_query=week_query,
+            weeks=weeks,
         )
     context["timeline_chart"] = roadmap_timeline_figure(
         stages=federal_stages, today=timezone.localdate(), selected_week=week, statuses=statuses

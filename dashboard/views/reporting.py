@@ -17,7 +17,7 @@ from regions.models import Region
 from ..charts import reporting_rate_figure
 from ..exports import table_response
 from ..forms import PageFilterForm, ReportingFilterForm
-from ..tables import missing_organisations_table, reporting_table
+from ..tables import missing_organisations_table, register_rows, reporting_table
 from .common import export_name, page_context, region_crumbs, russia_url, week_state
 
 
@@ -39,6 +39,7 @@ def reporting(request):
             can_see = user_can_see_missing(request.user, row["region"])
             missing = max(row["orgs_total"] - row["orgs_reported"], 0)
             rows.append({**row, "missing": missing, "can_see_missing": can_see})
+        rows = register_rows(rows, week=week, week_query=week_query)
     context = {
         "form": form,
         "register": register,

@@ -12,6 +12,7 @@ from metrics.kpi import StagePlan
 from metrics.models import KpiDefinition
 from metrics.reporting import ReportingCycle
 from metrics.selectors import (
+    definition_targets,
     kpi_definitions,
     municipality_ranking,
     organisation_kpi_series,
@@ -33,7 +34,7 @@ from regions.selectors import user_can_upload
 
 from ..charts import kpi_series_figure, region_reporting_figure
 from ..forms import PageFilterForm
-from ..tables import with_kpi_cells
+from ..tables import municipality_rows, organisation_rows
 from .common import chosen_kpi, nav, page_context, region_crumbs, week_state
 
 LAGGING_SHOWN = 20
@@ -46,7 +47,11 @@ def region(request, code):
     page = ScopePage.read(request, region)
     week = page.week
     kpi = chosen_kpi(page.definitions, page.form.value("kpi"))
-    status = scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week) if week else None
+    status = (
+        scope_kpi_status(scope=ScopeType.REGION, scope_id=region.id, week=week, definitions=page.definitions)
+        if week
+        else None
+    )
     can_see_uploads = user_can_upload(request.user, region)
     uploads = uploads_for_user(user=request.user, region=region)[:REGION_UPLOADS_SHOWN] if can_see_uploads else []
     reporting = reporting_series(region=region)
@@ -54,7 +59,7 @@ def region(request, code):
         "dashboard/region.html",
         crumbs=region_crumbs(request, region),
         status=status,
-        peers=region_peers(region=region, week=week) if week else None,
+        peers=region_peers(region=region, week=week, definitions=page.definitions, weeks=page.weeks) if week else None,
         series=scope_kpi_series(scope=ScopeType.REGION, scope_id=region.id),
         scope_name=region.name,
         prefix=f"region-{region.code}",
@@ -62,11 +67,17 @@ def region(request, code):
         kpi_names=page.kpi_names,
         kpi=kpi,
         stages=status["stages"] if status and status["stages"] else _plan_stages(page.stages),
-        municipalities=page.with_kpi_cells(
-            municipality_ranking(region=region, week=week, kpi=kpi.code) if week else []
+        municipalities=municipality_rows(
+            municipality_ranking(region=region, week=week, kpi=kpi.code, definitions=page.definitions) if week else [],
+            page.definitions,
+            week_query=page.week_query,
         ),
-        lagging=page.with_kpi_cells(
-            organisations_lagging(region=region, week=week, limit=LAGGING_SHOWN) if week else []
+        lagging=page.organisation_rows(
+            organisations_lagging(
+                region=region, week=week, limit=LAGGING_SHOWN, targets=definition_targets(page.definitions)
+            )
+            if week
+            else []
         ),
         lagging_limit=LAGGING_SHOWN,
         can_see_uploads=can_see_uploads,
@@ -99,8 +110,9 @@ def municipality(request, pk):
         prefix="mo",
         municipality=municipality,
         kpi_names=page.kpi_names,
-        organisations=page.with_kpi_cells(
-            organisations_readiness(region=region, week=week, municipality=municipality) if week else []
+        organisations=page.organisation_rows(
+            organisations_readiness(region=region, week=week, municipality=municipality) if week else [],
+            hide_municipality=True,
         ),
     )
 
@@ -150,15 +162,17 @@ class ScopePage:
         form = PageFilterForm(request.GET or None)
         weeks, week, week_query = week_state(form)
         definitions = kpi_definitions()
-        _federal, plans = roadmap_stage_plans(regions=[region])
+        _federal, plans = roadmap_stage_plans(regions=[region], targets=definition_targets(definitions))
         return cls(request, region, form, weeks, week, week_query, definitions, plans[region.id])
 
     @property
     def kpi_names(self) -> dict[str, str]:
         return {d.code: d.short_name for d in self.definitions}
 
-    def with_kpi_cells(self, rows: list[dict]) -> list[dict]:
-        return with_kpi_cells(rows, self.definitions)
+    def organisation_rows(self, rows: list[dict], *, hide_municipality: bool = False) -> list[dict]:
+        return organisation_rows(
+            rows, self.definitions, week_query=self.week_query, hide_municipality=hide_municipality
+        )
 
     def linked_crumbs(self) -> list[tuple]:
         """Россия › округ › регион, the region linked with the week on screen."""

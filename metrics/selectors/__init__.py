@@ -2,7 +2,7 @@
 ``from metrics.selectors import X`` keeps working for every name."""
 
 from .changes import week_changes
-from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans, seeded_name
+from .definitions import definition_targets, kpi_definitions, kpi_targets, roadmap_stage_plans, seeded_name
 from .kpis import (
     country_summary,
     municipality_ranking,
@@ -12,7 +12,7 @@ from .kpis import (
     scope_kpi_series,
     scope_kpi_status,
 )
-from .map import region_map, region_refs
+from .map import RegionWeeks, region_map, region_refs, region_weeks
 from .organisations import (
     organisation_kpi_series,
     organisation_kpi_status,
@@ -35,13 +35,15 @@ from .reporting import (
 )
 from .upload_errors import upload_error_headers, upload_error_rows
 from .uploads import UPLOAD_PAYLOADS, template_rows, upload_get_for_user, uploads_for_user
-from .weeks import default_week, latest_week_with_data, week_info, weeks_with_data
+from .weeks import default_week, latest_week_with_data, previous_week, week_info, weeks_with_data
 
 __all__ = [
     "REPORTING_SEVERITY",
     "UPLOAD_PAYLOADS",
+    "RegionWeeks",
     "country_summary",
     "default_week",
+    "definition_targets",
     "kpi_definitions",
     "kpi_targets",
     "latest_week_with_data",
@@ -54,11 +56,13 @@ __all__ = [
     "organisations_missing",
     "organisations_missing_for_user",
     "organisations_readiness",
+    "previous_week",
     "region_kpi_history",
     "region_map",
     "region_peers",
     "region_ranking",
     "region_refs",
+    "region_weeks",
     "regions_weeks_matrix",
     "reporting_rank",
     "reporting_register",

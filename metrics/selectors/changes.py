@@ -3,24 +3,32 @@ who crossed a target, who moved most, who stopped reporting. Read from the preco
 states, KPI values and reporting rows of the two weeks; a fixed number of queries."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
-from ..choices import ReportingStatus, ScopeType
-from ..constants import ALL_KINDS
+from ..choices import ReportingStatus
 from ..kpi import severity_rank
-from ..models import KpiValue, RegionReporting, ScheduleState
 from .definitions import kpi_definitions
-from .map import region_refs
-from .weeks import latest_week_with_data
+from .map import RegionWeeks, region_refs, region_weeks
+from .weeks import previous_week
 
 MOVERS = 5
 WORSE, BETTER = "worse", "better"
 UP, DOWN = "up", "down"
 
 
-def week_changes(*, week: date | None, movers: int = MOVERS, definitions=None, regions: dict | None = None) -> dict:
+def week_changes(
+    *,
+    week: date | None,
+    movers: int = MOVERS,
+    definitions=None,
+    regions: dict | None = None,
+    weeks: list[date] | None = None,
+    data: RegionWeeks | None = None,
+) -> dict:
     """The changes of ``week`` against the latest week with data before it. Six queries; four
-    when the caller already has the KPI ``definitions`` and the ``regions`` (``region_refs()``).
+    when the caller already has the KPI ``definitions`` and the ``regions`` (``region_refs()``);
+    none when it also has the ``weeks`` with data (newest first, as ``weeks_with_data()``) and the
+    two weeks' ``data`` (``region_weeks()`` of the week and the one before it).
 
     ``status_changes``: regions whose overall status changed, worse first (then by the new
     status's severity). ``crossings``: a region's KPI that reached its target or fell below it,
@@ -28,7 +36,7 @@ def week_changes(*, week: date | None, movers: int = MOVERS, definitions=None, r
     with data both weeks only). ``stopped_reporting``: regions that reported the week before and
     sent nothing this week. No ``week`` (no data yet): every list empty.
     """
-    previous = latest_week_with_data(before=week - timedelta(days=1)) if week else None
+    previous = previous_week(week, weeks) if week else None
     definitions = kpi_definitions() if definitions is None else definitions
     empty = {
         "week": week,
@@ -40,32 +48,18 @@ def week_changes(*, week: date | None, movers: int = MOVERS, definitions=None, r
     }
     if previous is None:
         return empty
-    weeks = (previous, week)
     regions = region_refs() if regions is None else regions
-    states = {
-        (row.scope_id, row.week): row
-        for row in ScheduleState.objects.filter(scope=ScopeType.REGION, week__in=weeks)
-        .order_by()
-        .values_list("scope_id", "week", "status", "status_since", named=True)
-    }
+    if data is None:
+        data = region_weeks((previous, week))
     values = defaultdict(dict)
-    for row in (
-        KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week__in=weeks)
-        .order_by()
-        .values_list("scope_id", "week", "kpi", "value", "target", "met", named=True)
-    ):
-        values[(row.scope_id, row.kpi)][row.week] = row
-    reporting = {
-        (row.region_id, row.week): row
-        for row in RegionReporting.objects.filter(week__in=weeks)
-        .order_by()
-        .values_list("region_id", "week", "status", "orgs_reported", "orgs_total", named=True)
-    }
+    for (region_id, code, row_week), row in data.values.items():
+        if row_week in (previous, week):
+            values[(region_id, code)][row_week] = row
     return empty | {
-        "status_changes": _status_changes(regions, states, previous, week),
+        "status_changes": _status_changes(regions, data.states, previous, week),
         "crossings": _crossings(regions, definitions, values, previous, week),
         "movers": _movers(regions, definitions, values, previous, week, limit=movers),
-        "stopped_reporting": _stopped_reporting(regions, reporting, previous, week),
+        "stopped_reporting": _stopped_reporting(regions, data.reporting, previous, week),
     }
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 from regions.models import Region, RoadmapStage
 
 from ..kpi import StagePlan
-from ..models import KpiDefinition, StageTarget
+from ..models import KpiDefinition
 
 # The names the reference data migrations give the four KPIs and the federal plan's stages, marked
 # for the catalogue. They are the product's vocabulary, so a page in English shows them in English;
@@ -63,22 +63,26 @@ def kpi_targets() -> dict[str, Decimal]:
     return dict(KpiDefinition.objects.values_list("code", "target"))
 
 
-def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
+def definition_targets(definitions) -> dict[str, Decimal]:
+    """``kpi_targets()`` from the definitions a caller has read already."""
+    return {definition.code: definition.target for definition in definitions}
+
+
+def roadmap_stage_plans(
+    *, regions: list[Region], targets: dict[str, Decimal] | None = None
+) -> tuple[list[StagePlan], dict[int, list[StagePlan]]]:
     """The federal plan and, per region, the stages in force (its own roadmap or the federal one),
-    pilot-only stages kept for pilot regions only. Three queries whatever the number of regions,
-    read as plain rows (every page reads the plan)."""
-    targets = kpi_targets()
+    pilot-only stages kept for pilot regions only. Two queries whatever the number of regions
+    (one given the KPI ``targets``, ``definition_targets(definitions)``), read as plain rows
+    (every page reads the plan)."""
+    targets = kpi_targets() if targets is None else targets
+    # One row per stage and KPI target (a stage without targets: one row of NULLs), a stage's rows
+    # together, its targets in KPI order.
+    rows: dict[int, tuple] = {}
     stage_targets: dict[int, dict] = defaultdict(dict)
-    for stage_id, code, target in (
-        StageTarget.objects.filter(Q(stage__roadmap__is_federal=True) | Q(stage__roadmap__region__in=regions))
-        .order_by("stage", "kpi__order")
-        .values_list("stage_id", "kpi__code", "target")
-    ):
-        stage_targets[stage_id][code] = target if target is not None else targets[code]
-    plans: dict[int | None, list[StagePlan]] = defaultdict(list)
-    for stage_id, is_federal, region_id, order, title, start, deadline, kinds, pilot_only in (
+    for *stage, code, target in (
         RoadmapStage.objects.filter(Q(roadmap__is_federal=True) | Q(roadmap__region__in=regions))
-        .order_by("-roadmap__is_federal", "roadmap__region__code", "roadmap", "order")
+        .order_by("-roadmap__is_federal", "roadmap__region__code", "roadmap", "order", "id", "targets__kpi__order")
         .values_list(
             "id",
             "roadmap__is_federal",
@@ -89,8 +93,15 @@ def roadmap_stage_plans(*, regions: list[Region]) -> tuple[list[StagePlan], dict
             "deadline",
             "kinds",
             "pilot_only",
+            "targets__kpi__code",
+            "targets__target",
         )
     ):
+        rows.setdefault(stage[0], stage)
+        if code is not None:
+            stage_targets[stage[0]][code] = target if target is not None else targets[code]
+    plans: dict[int | None, list[StagePlan]] = defaultdict(list)
+    for stage_id, is_federal, region_id, order, title, start, deadline, kinds, pilot_only in rows.values():
         plans[None if is_federal else region_id].append(
             StagePlan(
                 order=order,

@@ -1,7 +1,9 @@
 """KPI reads for pages and the API: precomputed values, a fixed number of queries."""
 
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
+
+from django.db.models import Q
 
 from regions.models import Municipality, Region
 
@@ -83,14 +85,21 @@ def _verdict(state, reported: int, total: int) -> dict:
     }
 
 
-def scope_kpi_status(*, scope: str, scope_id: int, week: date, definitions: list | None = None) -> dict:
+def scope_kpi_status(
+    *, scope: str, scope_id: int, week: date, definitions: list | None = None, values: dict | None = None
+) -> dict:
     """The four KPIs of one scope for one week, with the schedule state where there is one.
-    Three queries (two when the caller passes the definitions it has already read)."""
+    Three queries (two when the caller passes the definitions it has already read, one when it
+    also passes the scope's KPI ``values`` of the week: KPI code -> ``_kpi_rows`` row)."""
 
-    rows = {
-        row.kpi: row
-        for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
-    }
+    rows = (
+        {
+            row.kpi: row
+            for row in _kpi_rows(KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS, week=week))
+        }
+        if values is None
+        else values
+    )
     state = (
         ScheduleState.objects.filter(scope=scope, scope_id=scope_id, week=week)
         .values_list(*_STATE_FIELDS, "stages", named=True)
@@ -117,7 +126,7 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
     if kpi:
         values = values.filter(kpi=kpi)
     values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
-    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).values_list("week", "kpis"))
+    planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).order_by().values_list("week", "kpis"))
     series: dict[str, list[dict]] = {}
     for row in values:
         state = planned.get(row.week, {}).get(row.kpi, {})
@@ -150,7 +159,7 @@ def country_summary(
     district, pilots or not, in one schedule status (a ScheduleStatus value), each with its
     reporting status for the week (missing when it has no reporting row). ``status_counts`` and
     ``reporting_counts`` count the regions by schedule and reporting status before the status
-    filter (the overview's strip). Seven queries, six given the definitions."""
+    filter (the overview's strip). Six queries, five given the definitions."""
 
     if definitions is None:
         definitions = kpi_definitions()
@@ -160,9 +169,18 @@ def country_summary(
     if pilot is not None:
         regions = regions.filter(pilot=pilot)
     regions = list(regions)
-    values = defaultdict(dict)
-    for row in _kpi_rows(KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week=week)):
-        values[row.scope_id][row.kpi] = row
+    # The regions' KPI values and the country's, in one read.
+    values, country_values = defaultdict(dict), {}
+    for row in (
+        KpiValue.objects.filter(Q(scope=ScopeType.REGION) | Q(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID))
+        .filter(kind=ALL_KINDS, week=week)
+        .order_by()
+        .values_list("scope", *_KPI_ROW_FIELDS, named=True)
+    ):
+        if row.scope == ScopeType.COUNTRY:
+            country_values[row.kpi] = row
+        else:
+            values[row.scope_id][row.kpi] = row
     states = {
         s.scope_id: s
         for s in ScheduleState.objects.filter(scope=ScopeType.REGION, week=week)
@@ -196,7 +214,9 @@ def country_summary(
     reporting_counts = Counter(row["reporting_status"] for row in rows)
     if status:
         rows = [row for row in rows if row["status"] == status]
-    country = scope_kpi_status(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week, definitions=definitions)
+    country = scope_kpi_status(
+        scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID, week=week, definitions=definitions, values=country_values
+    )
     return {
         "week": week,
         "country": country,
@@ -213,10 +233,12 @@ def region_ranking(*, summary: dict, kpi: str) -> list[dict]:
     return sorted(with_data, key=lambda r: -r["kpis"][kpi]["value"]) + without
 
 
-def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
-    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries."""
+def municipality_ranking(*, region, week: date, kpi: str, definitions: list | None = None) -> list[dict]:
+    """Municipalities of a region with their four KPIs for a week, ranked by one KPI. Three queries
+    (two given the ``definitions``)."""
 
-    definitions = kpi_definitions()
+    if definitions is None:
+        definitions = kpi_definitions()
     values = defaultdict(dict)
     for row in _kpi_rows(
         KpiValue.objects.filter(scope=ScopeType.MUNICIPALITY, region=region, kind=ALL_KINDS, week=week)
@@ -237,30 +259,38 @@ def municipality_ranking(*, region, week: date, kpi: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["kpis"][kpi]["value"] is None, -(r["kpis"][kpi]["value"] or 0)))
 
 
-def regions_weeks_matrix(*, kpi: str, regions=None) -> dict:
+def regions_weeks_matrix(*, kpi: str, regions=None, until: date | None = None, last: int | None = None) -> dict:
     """Values of one KPI for every region and week: {"weeks": [...], "rows": [(region, [values])]}.
-    Two queries."""
+    ``until``: the weeks up to it only; ``last``: the latest ``last`` of those (a heat map's
+    columns). Two queries (one when given the ``regions``); with ``last``, one more when the
+    ``last`` weeks before ``until`` are not all there (a gap, or fewer weeks so far), for the older
+    weeks."""
 
     regions = list(regions if regions is not None else Region.objects.order_by("code"))
-    cells = {}
-    weeks = set()
-    for scope_id, week, value in (
-        KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi)
-        .order_by()
-        .values_list("scope_id", "week", "value")
-    ):
-        cells[(scope_id, week)] = value
-        weeks.add(week)
-    weeks = sorted(weeks)
+    values = KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, kpi=kpi).order_by()
+    if until is not None:
+        values = values.filter(week__lte=until)
+    if last is None or until is None:
+        found = list(values.values_list("scope_id", "week", "value"))
+    else:
+        # The last weeks are read by their dates, not by scanning every week of every region.
+        start = until - timedelta(weeks=last)
+        found = list(values.filter(week__gt=start).values_list("scope_id", "week", "value"))
+        if len({week for _scope_id, week, _value in found}) < last:
+            found += values.filter(week__lte=start).values_list("scope_id", "week", "value")
+    cells = {(scope_id, week): value for scope_id, week, value in found}
+    weeks = sorted({week for _scope_id, week in cells})
+    if last is not None:
+        weeks = weeks[-last:]
     return {"weeks": weeks, "rows": [(region, [cells.get((region.id, w)) for w in weeks]) for region in regions]}
 
 
 def region_kpi_history(*, region, kpi: str) -> dict:
     """One KPI of a region week by week (oldest first) with its target and the deadlines of the
-    region's roadmap stages (each with the target it sets for this KPI, or None). Seven queries."""
+    region's roadmap stages (each with the target it sets for this KPI, or None). Four queries."""
 
     targets = kpi_targets()
-    _federal, plans = roadmap_stage_plans(regions=[region])
+    _federal, plans = roadmap_stage_plans(regions=[region], targets=targets)
     stages = [
         {
             "order": stage.order,

@@ -9,12 +9,14 @@ from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
+    Count,
     F,
-    FilteredRelation,
     FloatField,
     Q,
+    Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Cast, Collate, Least
 from django.db.models.lookups import GreaterThan, LessThan
@@ -118,55 +120,66 @@ def _code_point_order(field: str):
     return Collate(field, "C") if connection.vendor == "postgresql" else F(field)
 
 
-def organisations_lagging(*, region, week: date, limit: int | None = 20) -> list[dict]:
+def organisations_lagging(*, region, week: date, limit: int | None = 20, targets: dict | None = None) -> list[dict]:
     """The organisations that hold a region back most: no data first, then the lowest share of
     target (then by name). The database scores and orders every organisation of the region (a
     region may have thousands) and returns the first ``limit``; rows with model instances are
-    built only for those. At most four queries."""
+    built only for those. Three queries (two given the KPI ``targets``); one more, for those
+    without data, unless every registered organisation of the region reported for the week."""
 
-    targets = kpi_targets()
-    without_data = (
-        Organisation.objects.filter(region=region)
-        # NOT IN over a hashed list, not NOT EXISTS: with the LIMIT, PostgreSQL would probe the
-        # snapshots once per organisation, expecting to find the first few early.
-        .exclude(id__in=WeeklySnapshot.objects.filter(region=region, week=week).values("organisation_id"))
-        .order_by(_code_point_order("name"), "id")
-        .values_list("id", flat=True)
-    )
-    chosen = [(False, organisation_id, None) for organisation_id in without_data[:limit]]
-    wanted = None if limit is None else limit - len(chosen)
-    if wanted is None or wanted > 0:
-        scored = (
-            WeeklySnapshot.objects.filter(region=region, week=week, organisation__region=region)
-            .annotate(worst_share=_lagging_share_expression(targets))
-            # Those at or above target (no share) last, and left out below.
-            .order_by(F("worst_share").asc(nulls_last=True), _code_point_order("organisation__name"), "organisation_id")
-            .values_list("organisation_id", "worst_share")
+    targets = kpi_targets() if targets is None else targets
+    scored = (
+        WeeklySnapshot.objects.filter(region=region, week=week, organisation__region=region)
+        .annotate(
+            worst_share=_lagging_share_expression(targets),
+            # How many of the region's organisations reported, and how many it has: none is
+            # missing when they are equal, and the organisations without data are not looked for.
+            reported=Window(Count("pk")),
+            registered=Subquery(
+                Organisation.objects.filter(region=region)
+                .order_by()
+                .values("region")
+                .annotate(n=Count("*"))
+                .values("n")
+            ),
         )
-        chosen += [(True, organisation_id, worst) for organisation_id, worst in scored[:wanted] if worst is not None]
-    # The chosen organisations with their snapshot of the week (none for those without data).
+        # Those at or above target (no share) last, and left out below.
+        .order_by(F("worst_share").asc(nulls_last=True), _code_point_order("organisation__name"), "organisation_id")
+        .values_list("organisation_id", "worst_share", "reported", "registered", *COUNT_FIELDS)
+    )
+    scored = list(scored if limit is None else scored[:limit])
+    chosen = []
+    if not scored or scored[0][2] < scored[0][3]:
+        without_data = (
+            Organisation.objects.filter(region=region)
+            # NOT IN over a hashed list, not NOT EXISTS: with the LIMIT, PostgreSQL would probe the
+            # snapshots once per organisation, expecting to find the first few early.
+            .exclude(id__in=WeeklySnapshot.objects.filter(region=region, week=week).values("organisation_id"))
+            .order_by(_code_point_order("name"), "id")
+            .values_list("id", flat=True)
+        )
+        chosen = [(organisation_id, None, None) for organisation_id in without_data[:limit]]
+    wanted = None if limit is None else limit - len(chosen)
+    chosen += [
+        (organisation_id, worst, dict(zip(COUNT_FIELDS, counts, strict=True)))
+        for organisation_id, worst, _reported, _registered, *counts in scored[:wanted]
+        if worst is not None
+    ]
     organisations = (
         Organisation.objects.select_related("municipality")
         .only("id", "org_id", "name", "kind", "region_id", "diary_integrated", "municipality__name")
-        # The region too: it bounds the join to one region-week by index even when the planner
-        # believes the week empty (its statistics predate the week's import).
-        .annotate(
-            week_snapshot=FilteredRelation(
-                "snapshots", condition=Q(snapshots__week=week, snapshots__region_id=region.id)
-            )
-        )
-        .annotate(**{f"week_{field}": F(f"week_snapshot__{field}") for field in COUNT_FIELDS})
-        .in_bulk([organisation_id for _has_data, organisation_id, _worst in chosen])
+        .order_by()
+        .in_bulk([organisation_id for organisation_id, _worst, _counts in chosen])
     )
     rows = []
-    for has_data, organisation_id, worst in chosen:
+    for organisation_id, worst, counts in chosen:
         organisation = organisations[organisation_id]
-        if not has_data:
+        if counts is None:
             rows.append(
                 {"organisation": organisation, "kpis": None, "ready": False, "blocking": [NO_DATA], "worst": None}
             )
             continue
-        kpis = organisation_kpis({field: getattr(organisation, f"week_{field}") for field in COUNT_FIELDS}, targets)
+        kpis = organisation_kpis(counts, targets)
         blocking = [code for code, k in kpis.items() if k["met"] is False]
         rows.append({"organisation": organisation, "kpis": kpis, "ready": False, "blocking": blocking, "worst": worst})
     return rows

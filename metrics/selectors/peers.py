@@ -2,7 +2,7 @@
 district and the country, this week and the week before."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Q
 
@@ -13,17 +13,18 @@ from ..constants import ALL_KINDS
 from ..models import KpiValue
 from ..ranking import competition_ranks, median_value, rank_change
 from .definitions import kpi_definitions
-from .weeks import latest_week_with_data
+from .weeks import previous_week
 
 
-def region_peers(*, region: Region, week: date) -> dict:
+def region_peers(*, region: Region, week: date, definitions=None, weeks: list[date] | None = None) -> dict:
     """Each KPI of ``region`` for ``week`` beside its federal district: the district's own value
     (its precomputed row), the median of the district's regions, and the region's rank in the
     district and in the country (1 = best, ties share a rank) with its change since the week
     before. Regions without data for the KPI are not ranked: ``*_of`` counts the ranked ones.
-    Four queries."""
+    Four queries; two given the KPI ``definitions`` and the ``weeks`` with data (newest first, as
+    ``weeks_with_data()``)."""
 
-    previous = latest_week_with_data(before=week - timedelta(days=1))
+    previous = previous_week(week, weeks)
     weeks = [week] if previous is None else [week, previous]
     district_id = region.federal_district_id
     district_of = dict(Region.objects.order_by().values_list("id", "federal_district_id"))
@@ -44,7 +45,7 @@ def region_peers(*, region: Region, week: date) -> dict:
             own_met[kpi] = met
     neighbours = [region_id for region_id, district in district_of.items() if district == district_id]
     kpis = []
-    for definition in kpi_definitions():
+    for definition in kpi_definitions() if definitions is None else definitions:
         now = region_values.get((definition.code, week), {})
         before = region_values.get((definition.code, previous), {})
         country, country_before = competition_ranks(now), competition_ranks(before)

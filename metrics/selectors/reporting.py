@@ -132,19 +132,37 @@ def reporting_series(*, region: Region | None = None) -> list[dict]:
         return [
             {"week": week, "counts": counts, "total": sum(counts.values())} for week, counts in sorted(weeks.items())
         ]
+    # Plain rows, not a model instance and its user per week: a region has a year of them.
+    rows = (
+        reports.filter(region=region)
+        .order_by("week")
+        .values_list(
+            "week",
+            "status",
+            "orgs_reported",
+            "orgs_total",
+            "first_upload_at",
+            "last_upload_at",
+            "complete_at",
+            "last_uploaded_by__first_name",
+            "last_uploaded_by__last_name",
+            "last_uploaded_by__username",
+        )
+    )
     return [
         {
-            "week": report.week,
-            "status": report.status,
-            "orgs_reported": report.orgs_reported,
-            "orgs_total": report.orgs_total,
-            "coverage": report.orgs_reported / report.orgs_total if report.orgs_total else None,
-            "first_upload_at": report.first_upload_at,
-            "last_upload_at": report.last_upload_at,
-            "complete_at": report.complete_at,
-            "uploaded_by_name": _uploader_name(report.last_uploaded_by),
+            "week": week,
+            "status": status,
+            "orgs_reported": reported,
+            "orgs_total": total,
+            "coverage": reported / total if total else None,
+            "first_upload_at": first,
+            "last_upload_at": last,
+            "complete_at": complete,
+            # User.get_full_name(), or the username (_uploader_name); nobody: empty.
+            "uploaded_by_name": "" if username is None else f"{first_name} {last_name}".strip() or username,
         }
-        for report in reports.filter(region=region).select_related("last_uploaded_by").order_by("week")
+        for week, status, reported, total, first, last, complete, first_name, last_name, username in rows
     ]
 
 

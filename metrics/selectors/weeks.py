@@ -1,6 +1,6 @@
 """Which weeks there are: weeks with data, the default week of every page and call."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -26,6 +26,15 @@ def weeks_with_data(*, since: date | None = None, before: date | None = None, co
 def latest_week_with_data(*, before: date | None = None) -> date | None:
     """The latest week with data to show, up to and including ``before``."""
     return _weeks_with_data(before=before).values_list("week", flat=True).first()
+
+
+def previous_week(week: date, weeks: list[date] | None = None) -> date | None:
+    """The latest week with data before ``week``. ``weeks``: the weeks with data, newest first,
+    when the caller has read them (a page's list, which may also hold ``week`` itself): no query
+    then; else one."""
+    if weeks is None:
+        return latest_week_with_data(before=week - timedelta(days=1))
+    return next((w for w in weeks if w < week), None)
 
 
 def _weeks_with_data(*, since: date | None = None, before: date | None = None, computed: bool = False):

@@ -124,7 +124,7 @@ def test_reporting_register_filters_and_refuses_an_unknown_status(token_client, 
 
 @pytest.mark.parametrize(
     ("url", "limit"),
-    [("/api/v1/reporting/", 7), ("/api/v1/kpis/summary/", 12), ("/api/v1/regions/62/kpis/", 8)],
+    [("/api/v1/reporting/", 7), ("/api/v1/kpis/summary/", 11), ("/api/v1/regions/62/kpis/", 8)],
 )
 def test_calls_keep_a_fixed_number_of_queries(
     token_client, system_user, data, url, limit, django_assert_max_num_queries

@@ -9,15 +9,18 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from metrics.models import Upload
+from metrics.kpi import KPI_CODES
+from metrics.models import StageTarget, Upload
 from metrics.selectors import (
     kpi_definitions,
+    kpi_targets,
     latest_week_with_data,
     organisation_kpi_series,
     organisation_kpi_status,
     organisation_series,
     organisations_lagging,
     organisations_readiness,
+    roadmap_stage_plans,
     upload_get_for_user,
     uploads_for_user,
     weeks_with_data,
@@ -76,6 +79,35 @@ def test_lagging_agrees_with_readiness():
     assert lagging == not_ready
 
 
+def test_lagging_looks_for_organisations_without_data_only_when_some_did_not_report():
+    for active in (10, 20, 30):
+        snapshot(f"Школа {active}", staff_active=active)
+    with CaptureQueriesContext(connection) as all_reported:
+        rows = organisations_lagging(region=region("62"), week=WEEK)
+    assert [row["organisation"].name for row in rows] == ["Школа 10", "Школа 20", "Школа 30"]
+    OrganisationFactory(name="Молчит")
+    with CaptureQueriesContext(connection) as one_missing:
+        rows = organisations_lagging(region=region("62"), week=WEEK)
+    assert [row["organisation"].name for row in rows] == ["Молчит", "Школа 10", "Школа 20", "Школа 30"]
+    assert rows[1]["kpis"]["staff_weekly_active"]["value"] == pytest.approx(0.1)
+    assert len(one_missing) == len(all_reported) + 1
+    assert [row["organisation"].name for row in organisations_lagging(region=region("62"), week=WEEK, limit=2)] == [
+        "Молчит",
+        "Школа 10",
+    ]
+
+
+def test_an_organisation_whose_snapshot_is_still_under_its_former_region_has_no_data_there():
+    moved = snapshot("Переехала", staff_active=10).organisation
+    snapshot("Осталась", staff_active=20)
+    moved.region = region("63")
+    moved.save()
+    names = [row["organisation"].name for row in organisations_lagging(region=region("62"), week=WEEK)]
+    assert names == ["Осталась"]
+    names = [row["organisation"].name for row in organisations_lagging(region=region("63"), week=WEEK)]
+    assert names == ["Переехала"]
+
+
 def test_lagging_runs_a_fixed_number_of_queries():
     def queries(n):
         for i in range(n):
@@ -85,6 +117,21 @@ def test_lagging_runs_a_fixed_number_of_queries():
         return len(captured.captured_queries)
 
     assert queries(3) == queries(30)
+
+
+def test_the_plan_reads_its_stages_with_their_targets_in_one_query(django_assert_num_queries):
+    ryazan, targets = region("62"), kpi_targets()
+    with django_assert_num_queries(1):
+        federal, plans = roadmap_stage_plans(regions=[ryazan], targets=targets)
+    assert [stage.order for stage in federal] == sorted(stage.order for stage in federal)
+    expected = {
+        (target.stage.order, target.kpi.code): target.target if target.target is not None else targets[target.kpi.code]
+        for target in StageTarget.objects.filter(stage__roadmap__is_federal=True).select_related("stage", "kpi")
+    }
+    assert expected and {(stage.order, code): v for stage in federal for code, v in stage.targets.items()} == expected
+    for stage in federal:
+        assert list(stage.targets) == [code for code in KPI_CODES if code in stage.targets]  # in KPI order
+    assert plans[ryazan.id] == [stage for stage in federal if stage.applies_to(pilot=ryazan.pilot)]
 
 
 # --- uploads: the one access path --------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus, ScopeType
 from metrics.constants import COUNTRY_ID
-from metrics.selectors import kpi_definitions, region_refs, week_changes
+from metrics.selectors import kpi_definitions, region_refs, region_weeks, week_changes, weeks_with_data
 from tests.factories import WEEK, RegionKpiValueFactory, RegionReportingFactory, ScheduleStateFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +138,6 @@ def test_queries_are_fixed_whatever_the_number_of_regions(two_weeks, django_asse
     with django_assert_num_queries(4):
         changes = week_changes(week=WEEK, definitions=definitions, regions=regions)
     assert len(changes["status_changes"]) == 8
+    weeks, data = weeks_with_data(), region_weeks([PREVIOUS, WEEK])
+    with django_assert_num_queries(0):
+        assert week_changes(week=WEEK, definitions=definitions, regions=regions, weeks=weeks, data=data) == changes

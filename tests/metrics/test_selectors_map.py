@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from metrics.choices import KpiCode, ReportingStatus, ScheduleStatus
-from metrics.selectors import region_map, region_refs
+from metrics.selectors import region_map, region_refs, region_weeks
 from tests.factories import WEEK, RegionKpiValueFactory, RegionReportingFactory, ScheduleStateFactory, region
 
 pytestmark = pytest.mark.django_db
@@ -62,4 +62,8 @@ def test_queries_are_fixed_and_fewer_with_what_the_caller_has(django_assert_num_
         region_map(week=WEEK, kpi=STAFF)
     regions = region_refs()
     with django_assert_num_queries(3):
-        region_map(week=WEEK, kpi=STAFF, target=0.75, regions=regions)
+        rows = region_map(week=WEEK, kpi=STAFF, target=0.75, regions=regions)
+    with django_assert_num_queries(3):
+        data = region_weeks([WEEK])
+    with django_assert_num_queries(0):
+        assert region_map(week=WEEK, kpi=STAFF, target=0.75, regions=regions, data=data) == rows

@@ -7,7 +7,7 @@ import pytest
 
 from metrics.choices import KpiCode, ScopeType
 from metrics.constants import COUNTRY_ID
-from metrics.selectors import region_peers
+from metrics.selectors import kpi_definitions, region_peers, weeks_with_data
 from regions.models import FederalDistrict
 from tests.factories import WEEK, RegionKpiValueFactory, region
 
@@ -93,4 +93,7 @@ def test_four_queries_whatever_the_number_of_regions(ranked, django_assert_num_q
         for kpi in KpiCode.values:
             RegionKpiValueFactory(region=region(code), kpi=kpi, share=0.5)
     with django_assert_num_queries(4):
-        region_peers(region=ryazan, week=WEEK)
+        peers = region_peers(region=ryazan, week=WEEK)
+    definitions, weeks = kpi_definitions(), weeks_with_data()
+    with django_assert_num_queries(2):
+        assert region_peers(region=ryazan, week=WEEK, definitions=definitions, weeks=weeks) == peers

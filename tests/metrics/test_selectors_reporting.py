@@ -127,6 +127,12 @@ def test_region_series_gives_its_coverage_and_timeliness(register_data, django_a
         (WEEK, "on_time", 1.0),
     ]
     assert series[1]["uploaded_by_name"] == "Иван Иванов"
+    assert series[0]["uploaded_by_name"] == ""  # nobody
+
+
+def test_region_series_names_an_uploader_without_a_name_by_login(register_data):
+    region_reporting("62", PREVIOUS, status="late", last_uploaded_by=UserFactory(username="anon", first_name=""))
+    assert reporting_series(region=region("62"))[0]["uploaded_by_name"] == "anon"
 
 
 def test_missing_organisations_are_the_registry_without_a_snapshot(django_assert_num_queries):
@@ -189,7 +195,7 @@ def test_scope_status_carries_the_verdict_from_the_schedule_state(verdict_data, 
 
 
 def test_summary_rows_carry_the_verdict_and_the_reporting_status(verdict_data, django_assert_num_queries):
-    with django_assert_num_queries(7):  # the definitions are read once, for the rows and the country
+    with django_assert_num_queries(6):  # the definitions read once; the country's KPI values with the regions'
         summary = country_summary(week=WEEK)
     ryazan = next(row for row in summary["regions"] if row["code"] == "62")
     assert ryazan["status_since"] == WEEK
