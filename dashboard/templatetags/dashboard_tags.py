@@ -145,6 +145,8 @@ class Formats:
 
     def __init__(self):
         self.english = get_language() == "en"
+        # A percentage as shown (0.1 % steps) -> its text: a heat map writes 2,300 of a few hundred.
+        self._percents: dict[tuple[float, int], str] = {}
 
     # Each word is looked up on first use, then read as a plain attribute.
     @cached_property
@@ -182,7 +184,12 @@ class Formats:
     def percent(self, value, digits: int = 1) -> str:
         """``percent``, «75,3 %»; «—» for no data."""
         shown = shown_share(value, digits)
-        return "—" if shown is None else f"{_decimal(shown * 100, int(digits), self.english)}{NBSP}%"
+        if shown is None:
+            return "—"
+        text = self._percents.get((shown, digits))
+        if text is None:
+            text = self._percents[(shown, digits)] = f"{_decimal(shown * 100, int(digits), self.english)}{NBSP}%"
+        return text
 
     def number(self, value) -> str:
         """``number``, «12 345»; «—» for no data."""
