@@ -81,8 +81,10 @@ def upload_diff(
     registered or not), changed ones with the total change per count, unchanged ones, and the
     registry organisations of its regions that the file does not name at all (``file_org_ids``:
     every organisation it names, in rows with errors too)."""
-    new = changed = unchanged = 0
-    totals = dict.fromkeys(COUNT_FIELDS, 0)
+    new = unchanged = 0
+    # The changed rows' counts before and after, summed column by column at the end (a re-sent
+    # national file changes 90,000 rows × 10 counts).
+    olds, news = [], []
     for valid_row in rows:
         if valid_row.organisation is None:  # not registered (a dry run): new
             new += 1
@@ -94,9 +96,15 @@ def upload_diff(
         if before[0] == valid_row.row.counts:
             unchanged += 1
             continue
-        changed += 1
-        for field_name, old, value in zip(COUNT_FIELDS, before[0], valid_row.row.counts, strict=True):
-            totals[field_name] += value - old
+        olds.append(before[0])
+        news.append(valid_row.row.counts)
+    changed = len(news)
+    totals = dict.fromkeys(COUNT_FIELDS, 0)
+    if news:
+        after = [sum(column) for column in zip(*news, strict=True)]
+        was = [sum(column) for column in zip(*olds, strict=True)]
+        for field_name, now, then in zip(COUNT_FIELDS, after, was, strict=True):
+            totals[field_name] = now - then
     regions = {valid_row.region_id for valid_row in rows}
     named = set(file_org_ids)
     named.update(valid_row.row.org_id for valid_row in rows)

@@ -138,6 +138,20 @@ def test_dry_run_saves_nothing_and_reports_the_difference(coordinator62, orgs, d
     assert upload.diff["missing_count"] == 0
 
 
+def test_the_difference_sums_every_changed_row_column_by_column(
+    coordinator62, orgs, django_capture_on_commit_callbacks
+):
+    send(coordinator62, [row(f"62-{i}") for i in range(3)], on_commit=django_capture_on_commit_callbacks)
+    upload = send(
+        coordinator62,
+        [row("62-0", staff=(100, 60)), row("62-1", staff=(120, 90), students=(480, 150)), row("62-2")],
+        dry_run=True,
+        on_commit=django_capture_on_commit_callbacks,
+    )
+    assert (upload.diff["changed"], upload.diff["unchanged"]) == (2, 1)
+    assert upload.diff["changed_totals"] == {"staff_total": 20, "staff_active": -10, "students_total": -20}
+
+
 def test_diff_lists_registry_organisations_missing_from_the_file(
     coordinator62, orgs, django_capture_on_commit_callbacks
 ):
