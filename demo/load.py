@@ -52,13 +52,18 @@ def gunicorn_start(env: dict, *, port: int, workers: int = 2) -> subprocess.Pope
             return process
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
-    process.terminate()
+    gunicorn_stop(process)
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
 def gunicorn_stop(process: subprocess.Popen) -> None:
+    """Stop the server: SIGTERM, then SIGKILL after 20 s."""
     process.terminate()
-    process.wait(20)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def session_login(base: str, username: str, password: str):

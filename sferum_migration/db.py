@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import translation
@@ -37,6 +38,9 @@ def in_outermost_transaction() -> bool:
     return len(connection.atomic_blocks) == 1
 
 
+BESIDE_LOCK_TIMEOUT = "10s"
+
+
 def run_beside[T](function: Callable[[], T]) -> Callable[[], T]:
     """Start ``function`` on a thread of its own and return a function that waits for its result
     (or raises its error). For work in Python that can go on while the caller waits on the
@@ -47,6 +51,13 @@ def run_beside[T](function: Callable[[], T]) -> Callable[[], T]:
 
     def run() -> T:
         try:
+            if is_postgresql():
+                # The caller waits for this thread while holding its transaction's locks: a lock
+                # this connection queued for behind a third session that waits for the caller would
+                # deadlock the two where PostgreSQL cannot see it. Give up instead (an error the
+                # caller's retry of lost connections handles).
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET lock_timeout = '{BESIDE_LOCK_TIMEOUT}'")
             with translation.override(language):
                 return function()
         finally:
@@ -64,7 +75,10 @@ def plain_rows(rows) -> list[tuple]:
     at a time); through Django elsewhere (SQLite returns dates as text)."""
     if not is_postgresql():
         return list(rows)
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (``__in=[]``): Django returns no row too
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -78,3 +78,11 @@ def test_session_lock_on_sqlite_is_always_taken_and_never_seen():
     with advisory_session_lock("probe", 1) as taken:
         assert taken
         assert advisory_locks_held({1: ("probe", 1)}) == set()
+
+
+def test_plain_rows_of_a_filter_that_can_match_nothing_are_none():
+    """``__in=[]`` compiles to no SQL at all: plain_rows answers as Django does, on both databases."""
+    from regions.models import Organisation
+    from sferum_migration.db import plain_rows
+
+    assert plain_rows(Organisation.objects.filter(id__in=[]).values_list("id", "org_id")) == []

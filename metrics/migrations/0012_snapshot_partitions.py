@@ -61,7 +61,8 @@ def partition(apps, schema_editor):
         cursor.execute(f"SELECT DISTINCT week FROM {TABLE}_plain ORDER BY week")
         for (week,) in cursor.fetchall():
             cursor.execute(
-                f"CREATE TABLE {TABLE}_{week:%Y%m%d} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
+                f"CREATE TABLE {TABLE}_{week:%Y%m%d} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s) "
+                "WITH (autovacuum_analyze_scale_factor = 0.01)",  # as 0004 set the table
                 [week, week + timedelta(weeks=1)],
             )
         cursor.execute(f"INSERT INTO {TABLE} SELECT * FROM {TABLE}_plain")
@@ -72,6 +73,9 @@ def partition(apps, schema_editor):
         cursor.execute("SELECT setval(%s, %s, false)", [SEQUENCE, next_id])
         cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET DEFAULT nextval('{SEQUENCE}')")
         _keys_and_indexes(cursor, primary_key="(id, week)", foreign_keys=foreign_keys)
+        # The new tables have no statistics yet, and autovacuum never analyses a partitioned table
+        # as a whole (its partitions, yes): the plans of the first pages would be guesses.
+        cursor.execute(f"ANALYZE {TABLE}")
 
 
 def unpartition(apps, schema_editor):

@@ -28,7 +28,7 @@ from ..models import KpiValue, WeeklySnapshot
 from ..selectors import kpi_targets
 from .reporting import reporting_refresh
 from .schedule import schedule_states_refresh
-from .snapshots import snapshot_partitions_ensure
+from .snapshots import PARTITION_WEEKS_AHEAD, snapshot_partitions_ensure
 
 KPI_VALUE_FIELDS = (
     "week",
@@ -379,9 +379,9 @@ def kpi_values_rebuild(
 
 def kpi_current_week_recompute() -> int:
     """The nightly job: the current week and the one before it (late reports land there); and the
-    snapshot partitions of this week and the next made ready, off the hour of Monday's files."""
+    snapshot partitions of the coming weeks made ready, off the hour of Monday's files."""
     this_week = monday_of(timezone.localdate())
-    snapshot_partitions_ensure(weeks=[this_week, this_week + timedelta(weeks=1)])
+    snapshot_partitions_ensure(weeks=[this_week + timedelta(weeks=n) for n in range(PARTITION_WEEKS_AHEAD + 1)])
     rows = kpi_values_recompute(week=this_week - timedelta(weeks=1), refresh_states=False)
     rows += kpi_values_recompute(week=this_week, refresh_states=False)
     schedule_states_refresh(from_week=this_week - timedelta(weeks=1))

@@ -21,11 +21,12 @@ from .upload_rows import OrgRef, RegistryIndex, ValidRow
 
 logger = logging.getLogger(__name__)
 
-# Weeks with a partition of their own (migration 0012): from this many weeks back to next week.
+# Weeks with a partition of their own (migration 0012): from this many weeks back to this many ahead.
 # A row of an older week (a file about 2019) lands in the default partition, so a file cannot make
 # the import create thousands of tables.
 PARTITION_WEEKS_BACK = 156
-PARTITION_LOCK_TIMEOUT = "2s"
+PARTITION_WEEKS_AHEAD = 4
+PARTITION_LOCK_TIMEOUT = "200ms"
 
 
 def organisations_register(*, rows: list[ValidRow]) -> None:
@@ -248,39 +249,45 @@ def snapshot_partition_name(week: date) -> str:
 
 
 def snapshot_partitions_ensure(*, weeks: Iterable[date], today: date | None = None) -> list[date]:
-    """Give each of these weeks (within ``PARTITION_WEEKS_BACK`` of this week, up to next week) its
-    own partition of the snapshot table before rows are written into it; returns the weeks created.
-    PostgreSQL only (SQLite's table is not partitioned).
+    """Give each of these weeks (within ``PARTITION_WEEKS_BACK`` of this week, up to
+    ``PARTITION_WEEKS_AHEAD`` ahead) its own partition of the snapshot table before rows are
+    written into it; returns the weeks created. PostgreSQL only (SQLite's table is not partitioned).
 
-    Each partition is created empty, then attached, in a transaction of its own when called outside
-    one: attaching takes a SHARE UPDATE EXCLUSIVE lock on the table, which lets the pages read and
-    other imports write, and is held for milliseconds. A week whose rows already sit in the default
-    partition (a file sent while its partition could not be made), or a lock not had within
-    ``PARTITION_LOCK_TIMEOUT``, keeps the default partition: slower to write, equally right."""
+    Each partition is created empty, then attached. Attaching takes a SHARE UPDATE EXCLUSIVE lock on
+    the table (reads and writes of other weeks go on), but also an ACCESS EXCLUSIVE lock on the
+    default partition, which a read across all weeks (an organisation's page, the snapshot list)
+    scans, and a SHARE ROW EXCLUSIVE lock on the organisations (the foreign key), which an import
+    registering new organisations holds until it commits. So it waits at most
+    ``PARTITION_LOCK_TIMEOUT`` for them, and the nightly job makes the coming weeks' partitions
+    ahead, when nothing else runs. A week not given its partition, or whose rows already sit in the
+    default partition, stays there: slower to write, equally right, and not tried again."""
     if not is_postgresql():
         return []
     this_week = monday_of(today or timezone.localdate())
-    first = this_week - timedelta(weeks=PARTITION_WEEKS_BACK)
-    wanted = sorted({monday_of(week) for week in weeks if first <= week <= this_week + timedelta(weeks=1)})
+    first, last = this_week - timedelta(weeks=PARTITION_WEEKS_BACK), this_week + timedelta(weeks=PARTITION_WEEKS_AHEAD)
+    wanted = sorted({monday_of(week) for week in weeks if first <= week <= last})
     if not wanted:
         return []
     table = WeeklySnapshot._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass", [table])
         present = {name for (name,) in cursor.fetchall()}
-    # Inside a caller's transaction the block below is a savepoint, and a SET LOCAL would last to
-    # the end of the caller's transaction: no lock timeout then.
-    own_transaction = not connection.in_atomic_block
     created = []
     for week in wanted:
         name = snapshot_partition_name(week)
-        if name in present:
+        if name in present or _default_partition_holds(week):
             continue
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                if own_transaction:
-                    cursor.execute(f"SET LOCAL lock_timeout = '{PARTITION_LOCK_TIMEOUT}'")
-                cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+                # SET LOCAL inside a caller's transaction (a savepoint here) would outlast this
+                # block: the caller's timeout is put back below.
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                before = cursor.fetchone()[0]
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [PARTITION_LOCK_TIMEOUT])
+                cursor.execute(
+                    f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
+                    "WITH (autovacuum_analyze_scale_factor = 0.01)"  # as migration 0004 set the table
+                )
                 cursor.execute(
                     f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
                     [week, week + timedelta(weeks=1)],
@@ -288,5 +295,22 @@ def snapshot_partitions_ensure(*, weeks: Iterable[date], today: date | None = No
         except DatabaseError:
             logger.warning("Snapshot partition %s not created; its week stays in the default one", name, exc_info=True)
             continue
+        _lock_timeout_restore(before)
         created.append(week)
     return created
+
+
+def _default_partition_holds(week: date) -> bool:
+    """Rows of the week in the default partition (one index probe): attaching would fail."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {WeeklySnapshot._meta.db_table}_default WHERE week >= %s AND week < %s LIMIT 1",  # noqa: S608
+            [week, week + timedelta(weeks=1)],
+        )
+        return cursor.fetchone() is not None
+
+
+def _lock_timeout_restore(value: str) -> None:
+    if connection.in_atomic_block:  # outside one, the partition's own transaction has ended
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [value])

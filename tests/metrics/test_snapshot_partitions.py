@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from metrics.choices import UploadStatus, WarningCode
 from metrics.models import UploadWarning, WeeklySnapshot
 from metrics.services import kpi_values_rebuild, snapshot_partitions_ensure, upload_create, upload_process
-from metrics.services.snapshots import PARTITION_WEEKS_BACK, snapshot_partition_name
+from metrics.services.snapshots import PARTITION_WEEKS_AHEAD, PARTITION_WEEKS_BACK, snapshot_partition_name
+from sferum_migration.db import separate_connection
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 from tests.metrics.test_services_quality import SENT
 from tests.metrics.test_services_uploads import csv_file, row, send
@@ -35,7 +36,7 @@ def partition_of(snapshot_id: int) -> str:
 
 def test_a_week_gets_its_own_partition_once_and_only_near_today():
     far = ALONE - timedelta(weeks=PARTITION_WEEKS_BACK + 1)
-    future = ALONE + timedelta(weeks=3)
+    future = ALONE + timedelta(weeks=PARTITION_WEEKS_AHEAD + 2)
     assert snapshot_partitions_ensure(weeks=[ALONE, ALONE, far, future], today=TODAY) == [ALONE]
     assert snapshot_partitions_ensure(weeks=[ALONE], today=TODAY) == []  # there already
     inside = SnapshotFactory(week=ALONE)
@@ -46,6 +47,37 @@ def test_a_week_gets_its_own_partition_once_and_only_near_today():
     with pytest.raises(IntegrityError), transaction.atomic():
         SnapshotFactory(organisation=inside.organisation, week=ALONE)
     assert WeeklySnapshot.objects.filter(week__in=[ALONE, far]).count() == 2
+
+
+def test_making_a_partition_inside_a_transaction_leaves_its_lock_timeout_as_it_was():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        before = cursor.fetchone()[0]
+        assert snapshot_partitions_ensure(weeks=[ALONE], today=TODAY) == [ALONE]
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_partition_waits_only_briefly_for_an_import_that_registers_organisations():
+    """Attaching takes a lock the organisations' foreign key needs: while another transaction has
+    registered an organisation and not committed, the week is left to the default partition at
+    once instead of holding back the pages behind a queued lock."""
+    import time
+
+    organisation = OrganisationFactory()
+    week = ALONE + timedelta(weeks=2)
+    with separate_connection() as other:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute("UPDATE regions_organisation SET name = name WHERE id = %s", [organisation.id])
+        started = time.monotonic()
+        assert snapshot_partitions_ensure(weeks=[week], today=TODAY) == []
+        assert time.monotonic() - started < 2
+        other.rollback()
+    snapshot = SnapshotFactory(organisation=organisation, week=week)
+    assert partition_of(snapshot.id) == "metrics_weeklysnapshot_default"
+    assert snapshot_partitions_ensure(weeks=[week], today=TODAY) == []  # not tried again: its rows are there
 
 
 def test_a_week_already_in_the_default_partition_stays_there():
