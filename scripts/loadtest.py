@@ -82,6 +82,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--orgs", type=int, default=90000)
     parser.add_argument("--weeks", type=int, default=52, help="weeks of history (default a year, DESIGN.md §7)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the Dockerfile's: 2)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 600)  # bounded whatever is asked
@@ -108,7 +109,7 @@ def main():
         print(f"building {args.orgs} organisations × {args.weeks} weeks …", flush=True)
         prepare(env, args, password)
         run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-        gunicorn = gunicorn_start(env, port=PORT)
+        gunicorn = gunicorn_start(env, port=PORT, workers=min(args.workers, 16))
         openers = [session_login(BASE, f"loadtest{n}", password) for n in range(args.clients)]
         print(f"{args.clients} clients for {args.seconds} s; the national upload starts after 5 s", flush=True)
 
