@@ -14,6 +14,7 @@ import resource
 import secrets
 import statistics
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 
@@ -143,6 +144,9 @@ def _import_in_child(conn, payload: dict) -> None:
         from metrics.services import uploads
 
         uploads.upload_quality_check = lambda **_kwargs: QualityFindings()
+    if payload.get("other_thread"):
+        # A second thread alive, as in a threaded server: the checks run beside on a thread.
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
     user = get_user_model().objects.get(username="benchmark")
     region = Region.objects.get(code=payload["region"]) if payload["region"] else None
     start = time.perf_counter()
@@ -155,10 +159,13 @@ def _import_in_child(conn, payload: dict) -> None:
     upload = upload_process(upload_id=upload.id)
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The data-quality checks' process beside the write (sferum_migration.db.run_beside).
+    beside_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     conn.send(
         {
             "elapsed": elapsed,
             "peak_mb": peak_mb,
+            "beside_mb": beside_mb,
             "status": upload.status,
             "rows": upload.rows_imported,
             "message": upload.message,
@@ -167,9 +174,12 @@ def _import_in_child(conn, payload: dict) -> None:
     conn.close()
 
 
-def import_measure(*, content: bytes, name: str, region_code: str | None, week: date, quality: bool = True) -> dict:
+def import_measure(
+    *, content: bytes, name: str, region_code: str | None, week: date, quality: bool = True, other_thread=False
+) -> dict:
     """One import through the real path (upload_create + upload_process, as the task does);
-    ``quality`` False leaves out the data-quality checks (the import before issue #14)."""
+    ``quality`` False leaves out the data-quality checks (the import before issue #14);
+    ``other_thread`` runs them beside on a thread rather than in a process (a threaded server's way)."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     connection.close()  # the child opens its own
@@ -183,6 +193,7 @@ def import_measure(*, content: bytes, name: str, region_code: str | None, week: 
                 "region": region_code,
                 "week": week.isoformat(),
                 "quality": quality,
+                "other_thread": other_thread,
             },
         ),
     )
@@ -315,12 +326,13 @@ def benchmark_run(*, orgs: int, weeks: int, repeat: int, log=print) -> list[Resu
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     latest = monday_of(date.today()) - timedelta(weeks=1)
-    # The last 2 × `repeat` weeks stay empty: each measured national import fills a new week, as a
-    # Monday-morning file does, with its data-quality checks and (every other week) without them.
+    # The last 3 × `repeat` weeks stay empty: each measured national import fills a new week, as a
+    # Monday-morning file does: with its data-quality checks beside in a process, on a thread, and
+    # without them.
     # The newest stays empty until the overview is measured under load, with a national file of a
     # new week imported meanwhile.
-    *import_weeks, load_week = [latest - timedelta(weeks=i) for i in range(2 * repeat + 1)][::-1]
-    data_weeks = [latest - timedelta(weeks=2 * repeat + 1 + i) for i in range(weeks)][::-1]
+    *import_weeks, load_week = [latest - timedelta(weeks=i) for i in range(3 * repeat + 1)][::-1]
+    data_weeks = [latest - timedelta(weeks=3 * repeat + 1 + i) for i in range(weeks)][::-1]
     log(f"Building {orgs} organisations × {weeks} weeks …")
     start = time.perf_counter()
     data = dataset_build(orgs=orgs, weeks=data_weeks, log=log)
@@ -376,6 +388,7 @@ def _national_measures(organisations, *, regions: dict, weeks: list[date], repea
     log("National file …")
     national = Result(f"National file, {len(organisations)} rows, end to end (upload → succeeded, KPIs recomputed)")
     memory = Result("  peak memory of the importing process", unit="MB")
+    beside_memory = Result("  peak memory of the checks' process beside it (forked: shares the file's rows)", unit="MB")
     rate = Result("  rows per second", unit="rows/s")
     copy = Result(f"Bare PostgreSQL COPY of the same {len(organisations)} rows (physical limit)")
     copy_indexed = Result(
@@ -384,20 +397,26 @@ def _national_measures(organisations, *, regions: dict, weeks: list[date], repea
     unchecked = Result("  the same import without the data-quality checks (as before issue #14)")
     unchecked_memory = Result("  its peak memory", unit="MB")
     resent = Result("  the same week sent again (every row replaced)")
+    on_thread = Result("  the same import with the checks beside on a thread, not a process (a threaded server's way)")
     for i in range(repeat):
         content = national_file(organisations, seed=100 + i, regions=regions)
         outcome = import_measure(
-            content=content, name="national.csv", region_code=None, week=weeks[2 * i + 1], quality=False
+            content=content, name="national.csv", region_code=None, week=weeks[3 * i + 1], quality=False
         )
         unchecked.runs.append(outcome["elapsed"])
         unchecked_memory.runs.append(outcome["peak_mb"])
-        outcome = import_measure(content=content, name="national.csv", region_code=None, week=weeks[2 * i])
+        outcome = import_measure(
+            content=content, name="national.csv", region_code=None, week=weeks[3 * i + 2], other_thread=True
+        )
+        on_thread.runs.append(outcome["elapsed"])
+        outcome = import_measure(content=content, name="national.csv", region_code=None, week=weeks[3 * i])
         national.runs.append(outcome["elapsed"])
         memory.runs.append(outcome["peak_mb"])
+        beside_memory.runs.append(outcome["beside_mb"])
         rate.runs.append(outcome["rows"] / outcome["elapsed"])
         changed = national_file(organisations, seed=150 + i, regions=regions)
         resent.runs.append(
-            import_measure(content=changed, name="national.csv", region_code=None, week=weeks[2 * i])["elapsed"]
+            import_measure(content=changed, name="national.csv", region_code=None, week=weeks[3 * i])["elapsed"]
         )
         copy.runs.append(copy_measure(content))
         copy_indexed.runs.append(copy_indexed_measure(organisations, seed=100 + i))
@@ -405,7 +424,20 @@ def _national_measures(organisations, *, regions: dict, weeks: list[date], repea
     ratio_indexed = Result(
         "  ratio import / COPY into the snapshot table", unit="×", runs=[national.median / copy_indexed.median]
     )
-    return [national, rate, memory, resent, unchecked, unchecked_memory, copy, ratio, copy_indexed, ratio_indexed]
+    return [
+        national,
+        rate,
+        memory,
+        beside_memory,
+        resent,
+        on_thread,
+        unchecked,
+        unchecked_memory,
+        copy,
+        ratio,
+        copy_indexed,
+        ratio_indexed,
+    ]
 
 
 def _regional_measures(organisations, *, week: date, repeat: int, log) -> list[Result]:

@@ -2,11 +2,19 @@
 
 import datetime
 import decimal
+import gc
 import io
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
+from asgiref.local import Local
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -42,31 +50,112 @@ BESIDE_LOCK_TIMEOUT = "10s"
 
 
 def run_beside[T](function: Callable[[], T]) -> Callable[[], T]:
-    """Start ``function`` on a thread of its own and return a function that waits for its result
-    (or raises its error). For work in Python that can go on while the caller waits on the
-    database, so that both cores are busy: the thread has its own connection (closed when it ends),
-    so it reads what is committed, outside the caller's transaction, and runs in the caller's
-    language."""
-    language = translation.get_language()
+    """Start ``function`` beside the caller and return a function that waits for its result (or
+    raises its error). For work in Python that can go on while the caller waits on the database,
+    so that both cores are busy. It has a connection of its own (closed when it ends), so it reads
+    what is committed, outside the caller's transaction, and runs in the caller's language.
 
-    def run() -> T:
-        try:
-            if is_postgresql():
-                # The caller waits for this thread while holding its transaction's locks: a lock
-                # this connection queued for behind a third session that waits for the caller would
-                # deadlock the two where PostgreSQL cannot see it. Give up instead (an error the
-                # caller's retry of lost connections handles).
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET lock_timeout = '{BESIDE_LOCK_TIMEOUT}'")
-            with translation.override(language):
-                return function()
-        finally:
-            connections.close_all()  # this thread's own
+    In a forked process when this process runs one thread (a Celery worker's, the benchmark's): two
+    interpreters share no lock, so the function's Python and the caller's run at once. With other
+    threads about (a threaded development server), on a thread instead: a child forked then could
+    inherit a lock some other thread held, never to be released. ``function``'s result and error
+    must pickle for the process."""
+    return _run_in_process(function) if _fork_safe() else _run_on_thread(function)
 
+
+def _fork_safe() -> bool:
+    """This process runs one thread and can fork."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _beside_run[T](function: Callable[[], T], language: str) -> T:
+    """``function`` on a connection of its own, which gives up a lock after BESIDE_LOCK_TIMEOUT:
+    the caller waits for the result while holding its transaction's locks, and a lock this
+    connection queued for behind a third session that waits for the caller would deadlock the two
+    where PostgreSQL cannot see it (the caller's retry of lost connections handles the error)."""
+    try:
+        if is_postgresql():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{BESIDE_LOCK_TIMEOUT}'")
+        with translation.override(language):
+            return function()
+    finally:
+        connections.close_all()  # this thread's or process's own
+
+
+def _run_on_thread[T](function: Callable[[], T]) -> Callable[[], T]:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside")
-    future = executor.submit(run)
+    future = executor.submit(_beside_run, function, translation.get_language())
     executor.shutdown(wait=False)
     return future.result
+
+
+# The parent's connections as the forked child inherited them: kept referenced, never closed or
+# collected (closing one would end the parent's session on the socket both hold).
+_INHERITED_CONNECTIONS = []
+
+
+def _run_in_process[T](function: Callable[[], T]) -> Callable[[], T]:
+    language = translation.get_language()
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    gc.freeze()  # the parent's collector leaves the objects both processes share unwritten
+    pid = os.fork()
+    if pid == 0:  # the child: run, send the outcome, leave without any of the parent's clean-up
+        status = 1
+        try:
+            reader.close()
+            for stop in (signal.SIGTERM, signal.SIGINT):  # not the worker's warm shutdown: just end
+                signal.signal(stop, signal.SIG_DFL)
+            gc.disable()  # it lives a second or two
+            _INHERITED_CONNECTIONS.append(connections._connections)
+            connections._connections = Local(connections.thread_critical)
+            try:
+                outcome = (True, _beside_run(function, language))
+            except BaseException as error:  # handed to the parent, which raises it
+                outcome = (False, _picklable(error))
+            writer.send(outcome)
+            status = 0
+        finally:
+            os._exit(status)
+    writer.close()
+    waited = False
+
+    def reap(kill: bool) -> None:
+        nonlocal waited
+        if waited:
+            return
+        waited = True
+        reader.close()
+        if kill:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with suppress(ChildProcessError):  # reaped by someone else's SIGCHLD handler
+            os.waitpid(pid, 0)
+        gc.unfreeze()
+
+    def result() -> T:
+        try:
+            ok, value = reader.recv()
+        except EOFError:
+            reap(kill=False)
+            raise RuntimeError("the process beside ended without a result") from None
+        reap(kill=False)
+        if not ok:
+            raise value
+        return value
+
+    # A caller that fails before asking for the result does not leave the child running on, or a
+    # zombie behind it, in a long-lived worker.
+    weakref.finalize(result, reap, True)
+    return result
+
+
+def _picklable(error: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(error))  # noqa: S301 - its own bytes, just made
+    except Exception:  # anything that would not arrive whole is sent as its text
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 def plain_rows(rows) -> list[tuple]:

@@ -507,13 +507,13 @@ def _quality_checks_start(
     """The data-quality checks of the rows, started; returns a function that gives their findings.
 
     ``beside``: on PostgreSQL, in the import's own outermost transaction, a large file's checks (pure
-    Python, a second or so for a national file) run on a thread with a connection of its own while
-    this one writes the snapshots and recomputes the KPIs, which keeps PostgreSQL busy on the other
-    core. The thread reads the history as committed, which is what this transaction sees before
-    its own writes (the region-weeks are locked by it; the checks read other weeks' rows). Inside a
-    caller's transaction (a test's) it would not see that caller's rows: the checks run at once."""
+    Python, a second or so for a national file) run beside (``run_beside``: a forked process in a
+    worker, else a thread) with a connection of their own while this one writes the snapshots and
+    recomputes the KPIs. They read the history as committed, which is what this transaction sees
+    before its own writes (the region-weeks are locked by it; the checks read other weeks' rows).
+    Inside a caller's transaction (a test's) they would not see that caller's rows: they run at once."""
     if beside and len(valid) >= QUALITY_BESIDE_MIN_ROWS and is_postgresql() and in_outermost_transaction():
-        # Rows of their own: registering new organisations fills in the import's rows meanwhile.
+        # Rows of their own (on a thread): registering new organisations fills in the import's rows meanwhile.
         pinned = [ValidRow(v.row, v.region_id, v.week, v.organisation) for v in valid]
         return run_beside(functools.partial(upload_quality_check, upload=upload, valid=pinned, existing=existing))
     findings = upload_quality_check(upload=upload, valid=valid, existing=existing)

@@ -1,6 +1,7 @@
 """Snapshots partitioned by week (migration 0012) and an import's data-quality checks worked out
 beside its write (issue #19): PostgreSQL's, run by CI's second pass."""
 
+import os
 import threading
 from datetime import date, timedelta
 
@@ -11,6 +12,7 @@ from metrics.choices import UploadStatus, WarningCode
 from metrics.models import UploadWarning, WeeklySnapshot
 from metrics.services import kpi_values_rebuild, snapshot_partitions_ensure, upload_create, upload_process
 from metrics.services.snapshots import PARTITION_WEEKS_AHEAD, PARTITION_WEEKS_BACK, snapshot_partition_name
+from sferum_migration import db
 from sferum_migration.db import separate_connection
 from tests.factories import WEEK, OrganisationFactory, SnapshotFactory, region
 from tests.metrics.test_services_quality import SENT
@@ -102,10 +104,15 @@ def test_an_import_writes_a_new_week_into_its_own_partition(coordinator62, djang
     assert partitions == {snapshot_partition_name(week)}
 
 
+@pytest.mark.parametrize("other_thread", [False, True], ids=["in a process", "on a thread"])
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_checks_run_beside_the_write_and_find_what_they_find_in_line(coordinator62, monkeypatch):
-    """In the import's own transaction the checks of a large file run on a thread of their own
-    (this test lowers "large" to 3 rows) and find what they find in line, in a caller's transaction."""
+def test_the_checks_run_beside_the_write_and_find_what_they_find_in_line(
+    coordinator62, monkeypatch, tmp_path, other_thread
+):
+    """In the import's own transaction the checks of a large file (this test lowers "large" to 3
+    rows) run beside the write: in a process of their own when the importing process runs one
+    thread (a Celery worker's), on a thread when it runs others (a threaded server). Either way
+    they find what they find in line, in a caller's transaction."""
     from metrics.services import uploads
 
     organisations = [OrganisationFactory(org_id=f"62-{i}") for i in range(3)]
@@ -114,24 +121,43 @@ def test_the_checks_run_beside_the_write_and_find_what_they_find_in_line(coordin
     kpi_values_rebuild()
     monkeypatch.setattr(uploads, "QUALITY_BESIDE_MIN_ROWS", 3)
     monkeypatch.setattr(uploads, "upload_enqueue", lambda upload_id: True)  # run here, below
-    threads = []
+    where = tmp_path / "where"  # a process beside cannot append to this test's lists: it writes here
     check = uploads.upload_quality_check
 
-    def check_and_note_thread(**kwargs):
-        threads.append(threading.current_thread() is threading.main_thread())
+    def check_and_note_where(**kwargs):
+        with where.open("a") as note:
+            note.write(f"{os.getpid()} {threading.current_thread() is threading.main_thread()}\n")
         return check(**kwargs)
 
-    monkeypatch.setattr(uploads, "upload_quality_check", check_and_note_thread)
+    monkeypatch.setattr(uploads, "upload_quality_check", check_and_note_where)
     rows = [row("62-0", staff=(1000, 80)), row("62-1", staff=(100, 0)), row("62-2", staff=(100, 81))]
 
     def run(**kwargs):
         upload = upload_create(user=coordinator62, file=csv_file(rows), region=region("62"), week=WEEK, **kwargs)
         return upload_process(upload_id=upload.id)
 
-    beside = run()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    if other_thread:
+        other.start()
+    else:  # as a worker's process is (an earlier test may have left an idle server thread behind)
+        monkeypatch.setattr(db, "_fork_safe", lambda: True)
+    try:
+        beside = run()
+    finally:
+        stop.set()
+        if other_thread:
+            other.join()
     with transaction.atomic():  # a caller's transaction: the checks run at once, in line
         in_line = run(dry_run=True)
-    assert threads == [False, True]
+    me = str(os.getpid())
+    beside_note, in_line_note = where.read_text().splitlines()
+    assert in_line_note == f"{me} True"  # this process, its main thread
+    if other_thread:
+        assert beside_note == f"{me} False"  # this process, another thread
+    else:
+        pid, main_thread = beside_note.split()
+        assert pid != me and main_thread == "True"  # another process
     assert beside.status == in_line.status == UploadStatus.SUCCEEDED, beside.message
     expected = {WarningCode.BASE_JUMP: 1, WarningCode.DROP_TO_ZERO: 1, WarningCode.REGION_SWING: 1}
     assert beside.warning_counts == in_line.warning_counts == expected

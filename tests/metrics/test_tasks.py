@@ -11,13 +11,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from metrics.choices import UploadStatus
-from metrics.models import Upload, WeeklySnapshot
+from metrics.choices import UploadStatus, WarningCode
+from metrics.models import Upload, UploadWarning, WeeklySnapshot
 from metrics.services import upload_create, uploads_requeue_stuck
 from regions.models import Organisation
 from sferum_migration.celery import app as celery_app
 from sferum_migration.db import advisory_session_lock
 from tests.factories import WEEK, region
+from tests.metrics.test_services_quality import SENT
 from tests.metrics.test_services_uploads import csv_file, row
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -69,6 +70,29 @@ def test_upload_goes_from_queued_to_succeeded_on_a_real_worker(live_worker, coor
     done = wait_for(upload.id, {UploadStatus.SUCCEEDED, UploadStatus.FAILED})
     assert done.status == UploadStatus.SUCCEEDED, done.message
     assert WeeklySnapshot.objects.filter(upload=done).count() == 3
+
+
+def test_a_large_file_has_its_checks_worked_out_beside_its_write_on_a_real_worker(live_worker, coordinator62):
+    """A file of QUALITY_BESIDE_MIN_ROWS rows or more: the worker checks it beside the write (in a
+    process of its own) and keeps what the checks find with the upload."""
+    from metrics.services.uploads import QUALITY_BESIDE_MIN_ROWS
+
+    count = QUALITY_BESIDE_MIN_ROWS + 10
+    Organisation.objects.bulk_create(
+        [Organisation(org_id=f"62-{i}", name=f"Школа {i}", kind="school", region=region("62")) for i in range(count)]
+    )
+    before = WeeklySnapshot(organisation=Organisation.objects.get(org_id="62-0"), region=region("62"), **SENT)
+    before.week = WEEK - timedelta(weeks=1)
+    before.save()
+    rows = [row("62-0", staff=(100, 0))] + [
+        row(f"62-{i}", staff=(100 + i, 80)) for i in range(1, count)
+    ]  # 80 active → 0
+    upload = upload_create(user=coordinator62, file=csv_file(rows), region=region("62"), week=WEEK)
+    done = wait_for(upload.id, {UploadStatus.SUCCEEDED, UploadStatus.FAILED})
+    assert done.status == UploadStatus.SUCCEEDED, done.message
+    assert WeeklySnapshot.objects.filter(upload=done).count() == count
+    assert done.warning_counts[WarningCode.DROP_TO_ZERO] == 1  # and the region's swing from 1 to 2,010 rows
+    assert UploadWarning.objects.get(upload=done, code=WarningCode.DROP_TO_ZERO).org_id == "62-0"
 
 
 def test_upload_while_broker_is_down_is_kept_and_processed_later(live_worker, coordinator62):
