@@ -97,6 +97,15 @@ def test_lagging_finds_organisations_without_data_in_the_same_queries():
     ]
 
 
+def test_lagging_reads_two_queries_given_the_targets(django_assert_num_queries):
+    snapshot("Далеко", staff_active=30)
+    OrganisationFactory(name="Молчит")
+    ryazan, targets = region("62"), kpi_targets()
+    with django_assert_num_queries(2):  # the scored organisations, then the rows' organisations
+        rows = organisations_lagging(region=ryazan, week=WEEK, targets=targets)
+    assert [row["organisation"].name for row in rows] == ["Молчит", "Далеко"]
+
+
 def test_an_organisation_whose_snapshot_is_still_under_its_former_region_has_no_data_there():
     moved = snapshot("Переехала", staff_active=10).organisation
     snapshot("Осталась", staff_active=20)
