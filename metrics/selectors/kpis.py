@@ -6,14 +6,17 @@ from datetime import date, timedelta
 from django.db.models import Q
 
 from regions.models import Municipality, Region
+from sferum_migration.db import plain_rows
 
 from ..choices import ReportingStatus, ScopeType
 from ..constants import ALL_KINDS, COUNTRY_ID
 from ..models import KpiValue, RegionReporting, ScheduleState
 from .definitions import kpi_definitions, kpi_targets, roadmap_stage_plans
+from .rows import named_rows
 
 # What the pages read of KpiValue and ScheduleState rows: named tuples rather than model instances
-# (a page reads hundreds), with no ORDER BY where the rows go into a mapping.
+# (a page reads hundreds, fetched by ``named_rows``), with no ORDER BY where the rows go into a
+# mapping.
 _KPI_ROW_FIELDS = (
     "scope_id",
     "kpi",
@@ -39,7 +42,7 @@ _STATE_FIELDS = (
 
 
 def _kpi_rows(values):
-    return values.order_by().values_list(*_KPI_ROW_FIELDS, named=True)
+    return named_rows(values.order_by().values_list(*_KPI_ROW_FIELDS))
 
 
 def _kpi_entry(definition, row, state_kpis) -> dict:
@@ -125,7 +128,7 @@ def scope_kpi_series(*, scope: str, scope_id: int, kpi: str | None = None) -> di
     values = KpiValue.objects.filter(scope=scope, scope_id=scope_id, kind=ALL_KINDS)
     if kpi:
         values = values.filter(kpi=kpi)
-    values = values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS, named=True)
+    values = named_rows(values.order_by("week").values_list("week", "target", *_KPI_ROW_FIELDS))
     planned = dict(ScheduleState.objects.filter(scope=scope, scope_id=scope_id).order_by().values_list("week", "kpis"))
     series: dict[str, list[dict]] = {}
     for row in values:
@@ -171,11 +174,11 @@ def country_summary(
     regions = list(regions)
     # The regions' KPI values and the country's, in one read.
     values, country_values = defaultdict(dict), {}
-    for row in (
+    for row in named_rows(
         KpiValue.objects.filter(Q(scope=ScopeType.REGION) | Q(scope=ScopeType.COUNTRY, scope_id=COUNTRY_ID))
         .filter(kind=ALL_KINDS, week=week)
         .order_by()
-        .values_list("scope", *_KPI_ROW_FIELDS, named=True)
+        .values_list("scope", *_KPI_ROW_FIELDS)
     ):
         if row.scope == ScopeType.COUNTRY:
             country_values[row.kpi] = row
@@ -271,13 +274,13 @@ def regions_weeks_matrix(*, kpi: str, regions=None, until: date | None = None, l
     if until is not None:
         values = values.filter(week__lte=until)
     if last is None or until is None:
-        found = list(values.values_list("scope_id", "week", "value"))
+        found = plain_rows(values.values_list("scope_id", "week", "value"))
     else:
         # The last weeks are read by their dates, not by scanning every week of every region.
         start = until - timedelta(weeks=last)
-        found = list(values.filter(week__gt=start).values_list("scope_id", "week", "value"))
+        found = plain_rows(values.filter(week__gt=start).values_list("scope_id", "week", "value"))
         if len({week for _scope_id, week, _value in found}) < last:
-            found += values.filter(week__lte=start).values_list("scope_id", "week", "value")
+            found += plain_rows(values.filter(week__lte=start).values_list("scope_id", "week", "value"))
     cells = {(scope_id, week): value for scope_id, week, value in found}
     weeks = sorted({week for _scope_id, week in cells})
     if last is not None:

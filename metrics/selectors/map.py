@@ -9,6 +9,7 @@ from ..choices import ScopeType
 from ..constants import ALL_KINDS
 from ..models import KpiValue, RegionReporting, ScheduleState
 from .definitions import kpi_targets
+from .rows import named_rows
 
 
 def region_refs() -> dict[int, dict]:
@@ -34,25 +35,32 @@ class RegionWeeks:
 
 def region_weeks(weeks) -> RegionWeeks:
     """The regions' rows of ``weeks`` (states: status and since when; values of every KPI: value,
-    target, met, coverage; reporting: status and coverage). Three queries."""
+    target, met, coverage; reporting: status and coverage). Three queries, their rows fetched
+    by ``named_rows``."""
     weeks = list(weeks)
     states = {
         (row.scope_id, row.week): row
-        for row in ScheduleState.objects.filter(scope=ScopeType.REGION, week__in=weeks)
-        .order_by()
-        .values_list("scope_id", "week", "status", "status_since", named=True)
+        for row in named_rows(
+            ScheduleState.objects.filter(scope=ScopeType.REGION, week__in=weeks)
+            .order_by()
+            .values_list("scope_id", "week", "status", "status_since")
+        )
     }
     values = {
         (row.scope_id, row.kpi, row.week): row
-        for row in KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week__in=weeks)
-        .order_by()
-        .values_list("scope_id", "week", "kpi", "value", "target", "met", "orgs_reported", "orgs_total", named=True)
+        for row in named_rows(
+            KpiValue.objects.filter(scope=ScopeType.REGION, kind=ALL_KINDS, week__in=weeks)
+            .order_by()
+            .values_list("scope_id", "week", "kpi", "value", "target", "met", "orgs_reported", "orgs_total")
+        )
     }
     reporting = {
         (row.region_id, row.week): row
-        for row in RegionReporting.objects.filter(week__in=weeks)
-        .order_by()
-        .values_list("region_id", "week", "status", "orgs_reported", "orgs_total", named=True)
+        for row in named_rows(
+            RegionReporting.objects.filter(week__in=weeks)
+            .order_by()
+            .values_list("region_id", "week", "status", "orgs_reported", "orgs_total")
+        )
     }
     return RegionWeeks(states, values, reporting)
 

@@ -9,14 +9,12 @@ from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
-    Count,
     F,
+    FilteredRelation,
     FloatField,
     Q,
-    Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Cast, Collate, Least
 from django.db.models.lookups import GreaterThan, LessThan
@@ -89,20 +87,21 @@ def organisations_readiness(*, region, week: date, municipality=None) -> list[di
 _NO_SHARE = 1e300
 
 
-def _counts_sum(fields):
+def _counts_sum(fields, prefix: str = ""):
     """The sum of some count columns in SQL, in 64 bits (a product with a target must not overflow)."""
-    terms = [Cast(field, BigIntegerField()) for field in fields]
+    terms = [Cast(prefix + field, BigIntegerField()) for field in fields]
     return sum(terms[1:], start=terms[0])
 
 
-def _lagging_share_expression(targets: dict):
-    """Per snapshot row: its lowest share of target over the KPIs with data when some KPI is below
-    target, NULL when none is. The target is taken as a ratio of integers so "below" is decided
-    exactly; each share is one float division of two integers, rounded as Python's ``/`` rounds."""
+def _lagging_share_expression(targets: dict, prefix: str = ""):
+    """Per snapshot row (its columns under ``prefix``): its lowest share of target over the KPIs
+    with data when some KPI is below target, NULL when none is. The target is taken as a ratio of
+    integers so "below" is decided exactly; each share is one float division of two integers,
+    rounded as Python's ``/`` rounds."""
     below, shares = [], []
     for code, (num_fields, den_fields) in KPI_FORMULAS.items():
         target_num, target_den = Decimal(targets[code]).as_integer_ratio()
-        numerator, denominator = _counts_sum(num_fields), _counts_sum(den_fields)
+        numerator, denominator = _counts_sum(num_fields, prefix), _counts_sum(den_fields, prefix)
         has_data = GreaterThan(denominator, 0)
         below.append(Q(has_data) & Q(LessThan(numerator * target_den, denominator * target_num)))
         if target_num:
@@ -123,47 +122,28 @@ def _code_point_order(field: str):
 def organisations_lagging(*, region, week: date, limit: int | None = 20, targets: dict | None = None) -> list[dict]:
     """The organisations that hold a region back most: no data first, then the lowest share of
     target (then by name). The database scores and orders every organisation of the region (a
-    region may have thousands) and returns the first ``limit``; rows with model instances are
-    built only for those. Three queries (two given the KPI ``targets``); one more, for those
-    without data, unless every registered organisation of the region reported for the week."""
+    region may have thousands), each beside its snapshot of the week under this region if it has
+    one, and returns the first ``limit``; rows with model instances are built only for those. Two
+    queries (one given the KPI ``targets``)."""
 
     targets = kpi_targets() if targets is None else targets
+    # A snapshot still under a former region is not this region's: the organisation has no data here.
+    week_snapshot = FilteredRelation("snapshots", condition=Q(snapshots__week=week, snapshots__region=region))
     scored = (
-        WeeklySnapshot.objects.filter(region=region, week=week, organisation__region=region)
+        Organisation.objects.filter(region=region)
         .annotate(
-            worst_share=_lagging_share_expression(targets),
-            # How many of the region's organisations reported, and how many it has: none is
-            # missing when they are equal, and the organisations without data are not looked for.
-            reported=Window(Count("pk")),
-            registered=Subquery(
-                Organisation.objects.filter(region=region)
-                .order_by()
-                .values("region")
-                .annotate(n=Count("*"))
-                .values("n")
-            ),
+            snapshot=week_snapshot,
+            has_data=Case(When(snapshot__id__isnull=True, then=Value(0)), default=Value(1)),
+            worst_share=_lagging_share_expression(targets, prefix="snapshot__"),
         )
-        # Those at or above target (no share) last, and left out below.
-        .order_by(F("worst_share").asc(nulls_last=True), _code_point_order("organisation__name"), "organisation_id")
-        .values_list("organisation_id", "worst_share", "reported", "registered", *COUNT_FIELDS)
+        # Those without data first, those at or above target (no share) last, and left out below.
+        .order_by("has_data", F("worst_share").asc(nulls_last=True), _code_point_order("name"), "id")
+        .values_list("id", "has_data", "worst_share", *(f"snapshot__{field}" for field in COUNT_FIELDS))
     )
-    scored = list(scored if limit is None else scored[:limit])
-    chosen = []
-    if not scored or scored[0][2] < scored[0][3]:
-        without_data = (
-            Organisation.objects.filter(region=region)
-            # NOT IN over a hashed list, not NOT EXISTS: with the LIMIT, PostgreSQL would probe the
-            # snapshots once per organisation, expecting to find the first few early.
-            .exclude(id__in=WeeklySnapshot.objects.filter(region=region, week=week).values("organisation_id"))
-            .order_by(_code_point_order("name"), "id")
-            .values_list("id", flat=True)
-        )
-        chosen = [(organisation_id, None, None) for organisation_id in without_data[:limit]]
-    wanted = None if limit is None else limit - len(chosen)
-    chosen += [
-        (organisation_id, worst, dict(zip(COUNT_FIELDS, counts, strict=True)))
-        for organisation_id, worst, _reported, _registered, *counts in scored[:wanted]
-        if worst is not None
+    chosen = [
+        (organisation_id, worst, dict(zip(COUNT_FIELDS, counts, strict=True)) if has_data else None)
+        for organisation_id, has_data, worst, *counts in (scored if limit is None else scored[:limit])
+        if not has_data or worst is not None
     ]
     organisations = (
         Organisation.objects.select_related("municipality")
