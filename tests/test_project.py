@@ -42,6 +42,20 @@ def test_environment_switches_database_and_broker():
     assert settings_value("settings.CELERY_BROKER_URL", **env) == "redis://redis.example:6379/0"
 
 
+def test_the_wsgi_application_loads_every_view_and_sets_it_aside_from_the_collector():
+    """gunicorn's workers import sferum_migration.wsgi: the views are loaded then (not on a first
+    request) and frozen out of the garbage collector's full collections (issue #19)."""
+    code = (
+        "import gc, sys; import sferum_migration.wsgi; "
+        "print(gc.get_freeze_count(), 'dashboard.views.overview' in sys.modules, 'rest_framework.views' in sys.modules)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    frozen, views, api = result.stdout.split()
+    assert int(frozen) > 50_000 and views == api == "True"
+
+
 def test_mail_comes_from_email_url_and_prints_to_the_console_by_default():
     assert settings_value("settings.MAILERS") == (
         "{'default': {'BACKEND': 'django.core.mail.backends.console.EmailBackend', 'OPTIONS': {}}}"
