@@ -98,8 +98,10 @@ def test_plain_rows_of_a_filter_that_can_match_nothing_are_none():
 
 
 # run_beside: a function worked out in a process of its own while the caller goes on (issue #19).
-# Earlier tests can leave an idle thread behind (a server's), which sends run_beside to a thread:
-# the tests of the process say this process is alone, as a worker's is.
+# Once a browser test has started it, pytest-django's session-wide live server runs on a thread of
+# this process, which sends run_beside to a thread: the tests of the process say this process is
+# alone, as a worker's is (the idle server thread holds no lock the child could need).
+FORK_WITH_THE_LIVE_SERVER = "ignore:This process .* is multi-threaded:DeprecationWarning"
 
 
 @pytest.fixture
@@ -115,6 +117,7 @@ def _committed_probe_read() -> tuple[int, list[str]]:
     return os.getpid(), sorted(Group.objects.filter(name__startswith="probe-").values_list("name", flat=True))
 
 
+@pytest.mark.filterwarnings(FORK_WITH_THE_LIVE_SERVER)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_run_beside_works_in_a_process_of_its_own_and_leaves_the_callers_session_alone(alone):
     """The function runs in another process, on a connection of its own (it sees what is committed,
@@ -140,6 +143,7 @@ def test_run_beside_works_in_a_process_of_its_own_and_leaves_the_callers_session
         assert Group.objects.filter(name="probe-uncommitted").exists()
 
 
+@pytest.mark.filterwarnings(FORK_WITH_THE_LIVE_SERVER)
 def test_run_beside_raises_the_functions_error_in_the_caller(alone):
     def broken():
         raise ValueError("Строка 7: значение «-1» меньше нуля")
@@ -148,6 +152,7 @@ def test_run_beside_raises_the_functions_error_in_the_caller(alone):
         run_beside(broken)()
 
 
+@pytest.mark.filterwarnings(FORK_WITH_THE_LIVE_SERVER)
 def test_run_beside_gives_an_error_it_cannot_send_as_its_text(alone):
     class Unpicklable(Exception):
         def __reduce__(self):
@@ -160,6 +165,7 @@ def test_run_beside_gives_an_error_it_cannot_send_as_its_text(alone):
         run_beside(broken)()
 
 
+@pytest.mark.filterwarnings(FORK_WITH_THE_LIVE_SERVER)
 def test_run_beside_says_so_when_its_process_dies_without_a_result(alone):
     def killed():
         os._exit(9)  # as the kernel's OOM killer would end it
@@ -168,6 +174,7 @@ def test_run_beside_says_so_when_its_process_dies_without_a_result(alone):
         run_beside(killed)()
 
 
+@pytest.mark.filterwarnings(FORK_WITH_THE_LIVE_SERVER)
 def test_a_result_never_asked_for_leaves_no_process_behind(alone, tmp_path):
     """A caller that fails before asking (its write broke) drops the result: the process is ended
     and reaped at once rather than left running, or as a zombie, in a long-lived worker."""

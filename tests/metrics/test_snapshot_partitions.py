@@ -104,6 +104,7 @@ def test_an_import_writes_a_new_week_into_its_own_partition(coordinator62, djang
     assert partitions == {snapshot_partition_name(week)}
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.parametrize("other_thread", [False, True], ids=["in a process", "on a thread"])
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_checks_run_beside_the_write_and_find_what_they_find_in_line(
@@ -140,7 +141,7 @@ def test_the_checks_run_beside_the_write_and_find_what_they_find_in_line(
     other = threading.Thread(target=stop.wait)
     if other_thread:
         other.start()
-    else:  # as a worker's process is (an earlier test may have left an idle server thread behind)
+    else:  # as a worker's process is (pytest-django's live server may be running on a thread)
         monkeypatch.setattr(db, "_fork_safe", lambda: True)
     try:
         beside = run()
