@@ -118,13 +118,10 @@ def _run_in_process[T](function: Callable[[], T]) -> Callable[[], T]:
         finally:
             os._exit(status)
     writer.close()
-    waited = False
 
     def reap(kill: bool) -> None:
-        nonlocal waited
-        if waited:
+        if reader.closed:  # reaped already
             return
-        waited = True
         reader.close()
         if kill:
             with suppress(ProcessLookupError):
@@ -137,9 +134,9 @@ def _run_in_process[T](function: Callable[[], T]) -> Callable[[], T]:
         try:
             ok, value = reader.recv()
         except EOFError:
-            reap(kill=False)
             raise RuntimeError("the process beside ended without a result") from None
-        reap(kill=False)
+        finally:
+            reap(kill=False)
         if not ok:
             raise value
         return value

@@ -513,7 +513,8 @@ def _quality_checks_start(
     before its own writes (the region-weeks are locked by it; the checks read other weeks' rows).
     Inside a caller's transaction (a test's) they would not see that caller's rows: they run at once."""
     if beside and len(valid) >= QUALITY_BESIDE_MIN_ROWS and is_postgresql() and in_outermost_transaction():
-        # Rows of their own (on a thread): registering new organisations fills in the import's rows meanwhile.
+        # Rows of their own: registering new organisations fills in the import's rows meanwhile, which a
+        # thread would see (a forked child has its own copy of memory anyway).
         pinned = [ValidRow(v.row, v.region_id, v.week, v.organisation) for v in valid]
         return run_beside(functools.partial(upload_quality_check, upload=upload, valid=pinned, existing=existing))
     findings = upload_quality_check(upload=upload, valid=valid, existing=existing)
